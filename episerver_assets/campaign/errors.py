@@ -1,0 +1,134 @@
+"""Exception types shared by the REST, SOAP and SFTP Campaign clients.
+
+Every error says which request failed (method and URL, or SOAP operation, or SFTP path) but never
+carries credentials: URLs are stripped of any userinfo part and no header is ever copied in.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+
+def redact_url(url: str) -> str:
+    """Return `url` without a `user:password@` part, so it is safe in messages and logs."""
+    parts = urlsplit(str(url))
+    if parts.username is None and parts.password is None:
+        return str(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+class CampaignError(Exception):
+    """Base class of every error raised by the Campaign clients."""
+
+
+class CampaignConfigError(CampaignError):
+    """The client is configured wrongly (missing URL, bad credentials format, ...)."""
+
+
+class CampaignConnectionError(CampaignError):
+    """The request could not be completed on the wire (connect failure, timeout, dropped reply).
+
+    `effect_unknown` is True when the request may have reached the server (a write may have happened).
+    """
+
+    def __init__(self, method: str, url: str, reason: str, *, effect_unknown: bool = False) -> None:
+        self.method = method
+        self.url = redact_url(url)
+        self.reason = reason
+        self.effect_unknown = effect_unknown
+        super().__init__(f"{method} {self.url} failed: {reason}")
+
+
+class CampaignOutcomeUnknown(CampaignError):
+    """A write that is not safe to repeat failed in a way that leaves its effect unknown.
+
+    Raised instead of a blind retry: the request may or may not have changed data on the server
+    (the reply was lost, timed out, or was a 5xx). `status` is the HTTP status, or None when no reply
+    arrived. Callers look at the server's state before deciding to send it again.
+    """
+
+    def __init__(self, method: str, url: str, reason: str, status: int | None = None) -> None:
+        self.method = method
+        self.url = redact_url(url)
+        self.reason = reason
+        self.status = status
+        super().__init__(f"{method} {self.url}: outcome unknown after {reason}")
+
+
+class CampaignHttpError(CampaignError):
+    """An HTTP response with an error status (4xx/5xx) from the Campaign REST API."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        method: str,
+        url: str,
+        *,
+        error_code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status = status
+        self.message = message
+        self.method = method
+        self.url = redact_url(url)
+        self.error_code = error_code
+        self.retry_after = retry_after
+        super().__init__(f"{method} {self.url} -> HTTP {status}: {message}")
+
+
+class CampaignAuthError(CampaignHttpError):
+    """HTTP 401/403: wrong API user, password or client id, or the user lacks the right."""
+
+
+class CampaignNotFound(CampaignHttpError):
+    """HTTP 404: the list, recipient, webhook, ... does not exist."""
+
+
+class CampaignConflict(CampaignHttpError):
+    """HTTP 409: e.g. the recipient already exists."""
+
+
+class CampaignRateLimited(CampaignHttpError):
+    """HTTP 429 that persisted after all retries."""
+
+
+class CampaignServerError(CampaignHttpError):
+    """HTTP 5xx that persisted after all retries."""
+
+
+class CampaignRefusedOperation(CampaignError):
+    """The client refused to send a request because it would be dangerous (e.g. delete a whole list)."""
+
+
+class CampaignSoapFault(CampaignError):
+    """A SOAP fault returned by a Campaign SOAP web service."""
+
+    def __init__(self, operation: str, fault_code: str | None, message: str, url: str = "") -> None:
+        self.operation = operation
+        self.fault_code = fault_code
+        self.message = message
+        self.url = redact_url(url)
+        where = f" at {self.url}" if self.url else ""
+        super().__init__(f"SOAP {operation}{where} fault {fault_code or '?'}: {message}")
+
+
+class CampaignSessionExpired(CampaignSoapFault):
+    """The SOAP session id is no longer valid; the caller should log in again."""
+
+
+class CampaignSftpError(CampaignError):
+    """An SFTP operation failed (connect, authenticate, host key, list, get, put, rename)."""
+
+    def __init__(self, operation: str, path: str, message: str) -> None:
+        self.operation = operation
+        self.path = path
+        self.message = message
+        super().__init__(f"SFTP {operation} {path}: {message}")
+
+
+class CampaignHostKeyError(CampaignSftpError):
+    """The SFTP server's host key does not match the known_hosts entry or fingerprint."""

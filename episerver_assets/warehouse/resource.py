@@ -1,0 +1,132 @@
+"""The warehouse as a Dagster resource: table creation, bulk loads, atomic partition replace, reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from contextlib import contextmanager
+from functools import cached_property
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pyarrow as pa
+import sqlalchemy as sa
+from pydantic import PrivateAttr
+
+from .bulk_load import load_arrow
+from .engines import create_warehouse_engine, default_warehouse_url, describe_url
+from .locking import retry_on_embedded_lock
+
+log = logging.getLogger(__name__)
+
+ArrowData = pa.Table | pa.RecordBatch | pd.DataFrame
+
+
+def _as_arrow(data: ArrowData) -> pa.Table | pa.RecordBatch:
+    if isinstance(data, pd.DataFrame):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    return data
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """SQLAlchemy access to the warehouse: embedded DuckDB by default, PostgreSQL in production.
+
+    Set EPISERVER_WAREHOUSE_URL to `postgresql://user@host/db` (psycopg 3) or `duckdb:///path/file.duckdb`.
+    """
+
+    url: str = ""
+    lock_timeout_seconds: float = 60.0
+
+    _engine: sa.Engine | None = PrivateAttr(default=None)
+
+    @cached_property
+    def resolved_url(self) -> str:
+        return self.url or default_warehouse_url()
+
+    @property
+    def engine(self) -> sa.Engine:
+        if self._engine is None:
+            self._engine = create_warehouse_engine(self.resolved_url)
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def describe(self) -> str:
+        return describe_url(self.resolved_url)
+
+    @contextmanager
+    def begin(self):
+        """One transaction; on the embedded engine, waits briefly for another process's write lock."""
+        connection = retry_on_embedded_lock(self.engine.connect, self.lock_timeout_seconds)
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            connection.close()
+
+    def ensure_table(self, table: sa.Table) -> None:
+        """Create the table (and its schema) if it does not exist; safe to call from concurrent runs."""
+        with self.begin() as connection:
+            if table.schema:
+                connection.execute(sa.schema.CreateSchema(table.schema, if_not_exists=True))
+            connection.execute(sa.schema.CreateTable(table, if_not_exists=True))
+
+    def append(self, table: sa.Table, data: ArrowData) -> int:
+        with self.begin() as connection:
+            return load_arrow(connection, table, _as_arrow(data))
+
+    def replace_partition(
+        self,
+        table: sa.Table,
+        partition_column: str,
+        partition_value: Any,
+        batches: ArrowData | Iterable[ArrowData],
+    ) -> int:
+        """Delete the partition's rows and insert the new ones in one transaction.
+
+        `batches` may be a lazy iterator (a large file read batch by batch): if it raises half-way,
+        the transaction rolls back and the partition keeps its previous contents.
+        """
+        if isinstance(batches, pa.Table | pa.RecordBatch | pd.DataFrame):
+            batches = [batches]
+        with self.begin() as connection:
+            column = table.c[partition_column]
+            connection.execute(sa.delete(table).where(column == partition_value))
+            return sum(load_arrow(connection, table, _as_arrow(batch)) for batch in batches)
+
+    def replace_partitions(
+        self, table: sa.Table, partition_column: str, partitions: dict[Any, ArrowData]
+    ) -> int:
+        """Replace several partitions at once (a batched backfill) in one transaction."""
+        with self.begin() as connection:
+            column = table.c[partition_column]
+            connection.execute(sa.delete(table).where(column.in_(list(partitions))))
+            return sum(load_arrow(connection, table, _as_arrow(d)) for d in partitions.values())
+
+    def read_frame(self, query: str | sa.Executable, **params: Any) -> pd.DataFrame:
+        with self.begin() as connection:
+            result = connection.execute(sa.text(query) if isinstance(query, str) else query, params)
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def scalar(self, query: str | sa.Executable, **params: Any) -> Any:
+        with self.begin() as connection:
+            return connection.execute(sa.text(query) if isinstance(query, str) else query, params).scalar()
+
+    def row_count(self, table: sa.Table, partition_column: str | None = None, partition_value: Any = None) -> int:
+        query = sa.select(sa.func.count()).select_from(table)
+        if partition_column is not None:
+            query = query.where(table.c[partition_column] == partition_value)
+        return int(self.scalar(query))
+
+    def check(self) -> str:
+        """The cheap check used by `doctor`: connect and run one query."""
+        self.scalar("SELECT 1")
+        return f"{self.dialect} at {self.describe()}"
+
+
+def partition_date(partition_key: str) -> dt.date:
+    return dt.date.fromisoformat(partition_key)

@@ -1,0 +1,68 @@
+"""Shared fixtures: warehouses on both engines, a PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import psycopg
+import pytest
+
+from episerver_assets.warehouse import WarehouseResource
+
+from .postgres_server import ThrowawayPostgres, find_postgres_bin
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url():
+    """URL of a PostgreSQL server: CI's (EPISERVER_TEST_POSTGRES_URL), else a throwaway one.
+
+    In CI a missing server is a failure, never a skip.
+    """
+    url = os.environ.get("EPISERVER_TEST_POSTGRES_URL")
+    if url:
+        try:
+            psycopg.connect(url, connect_timeout=10).close()
+        except psycopg.Error as error:
+            pytest.fail(f"EPISERVER_TEST_POSTGRES_URL is set but the server does not answer: {error}")
+        yield url
+        return
+    if IN_CI:
+        pytest.fail("CI=true but EPISERVER_TEST_POSTGRES_URL is not set: .ci/run must start PostgreSQL")
+    bin_dir = find_postgres_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL tests need initdb on this machine (apt-get install postgresql)")
+    server = ThrowawayPostgres(bin_dir)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url):
+    """A fresh, empty database on the test server, dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = postgres_server_url.rpartition("/")
+    yield f"{base}/{name}"
+    with psycopg.connect(postgres_server_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def duckdb_url(tmp_path):
+    return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse_url(request):
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def warehouse(warehouse_url):
+    return WarehouseResource(url=warehouse_url)
