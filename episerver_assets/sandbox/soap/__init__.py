@@ -1,0 +1,1 @@
+"""Pieces of the sandbox's SOAP API; ``episerver_assets.sandbox.soap_app`` assembles them."""
