@@ -7,10 +7,14 @@ different threads.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import enum
+import functools
 import itertools
 import re
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -18,6 +22,17 @@ _ADDRESS = re.compile(r"^[^@\s;\"]+@[^@\s;\"]+\.[A-Za-z]{2,}$")
 
 BOUNCE_THRESHOLD = 3
 """Hard bounces after which Campaign refuses to add an address again."""
+
+MAX_CONCURRENT_RECIPIENT_QUERIES = 10
+"""Recipient select/count calls one client may have in flight; Campaign answers 429 beyond."""
+
+
+class TooManyRecipientQueries(Exception):
+    """An eleventh concurrent recipient select/count call."""
+
+
+class WebhookStateError(Exception):
+    """A webhook transition its current status forbids (activate twice, delete while active)."""
 
 
 class AddOutcome(enum.IntEnum):
@@ -61,6 +76,9 @@ class RecipientList:
     description: str
     fields: list[ListField]
     recipients: dict[str, Recipient] = field(default_factory=dict)
+    created: datetime = field(default_factory=now)
+    modified: datetime = field(default_factory=now)
+    test_list: bool = False
 
     @property
     def attribute_names(self) -> list[str]:
@@ -76,6 +94,19 @@ class Webhook:
     format: str = "json"
     status: str = "created"
     created: datetime = field(default_factory=now)
+    modified: datetime = field(default_factory=now)
+
+
+@dataclass
+class TargetGroup:
+    """A saved recipient filter; the sandbox's only condition kind is "attribute equals value"."""
+
+    target_group_id: int
+    name: str
+    conditions: dict[str, str]
+
+    def matches(self, recipient: Recipient) -> bool:
+        return all(recipient.attributes.get(name) == value for name, value in self.conditions.items())
 
 
 @dataclass
@@ -96,7 +127,9 @@ class ClientState:
         self.blocklist: dict[str, dict] = {}
         self.bounces: list[dict] = []
         self.webhooks: dict[int, Webhook] = {}
+        self.target_groups: dict[int, TargetGroup] = {}
         self._ids = itertools.count(account.client_id * 1000 + 1)
+        self._recipient_queries = 0
 
     def next_id(self) -> int:
         with self.lock:
@@ -107,11 +140,15 @@ class ClientState:
             return self.lists[list_id]
 
     def is_blocklisted(self, address: str) -> bool:
+        """Match as Campaign does: `*` any characters, `?` one character, backslash escapes them."""
         address = address.lower()
         with self.lock:
+            if address in self.blocklist:
+                return True
             return any(
-                address == pattern or (pattern.startswith("*@") and address.endswith(pattern[1:]))
+                _blocklist_regex(pattern).fullmatch(address)
                 for pattern in self.blocklist
+                if "*" in pattern or "?" in pattern
             )
 
     def hard_bounce_count(self, address: str) -> int:
@@ -172,7 +209,13 @@ class ClientState:
             self.lists[list_id].recipients.clear()
             return removed
 
-    def unsubscribe(self, address: str, list_id: int | None = None, mailing_id: int | None = None) -> bool:
+    def unsubscribe(
+        self,
+        address: str,
+        list_id: int | None = None,
+        mailing_id: int | None = None,
+        media_type: str | None = None,
+    ) -> bool:
         """Record an unsubscribe; False when the address was already unsubscribed."""
         key = address.lower()
         with self.lock:
@@ -183,9 +226,199 @@ class ClientState:
                 "recipientListId": list_id,
                 "mailingId": mailing_id,
                 "reason": "api",
+                "mediaType": media_type,
                 "created": now(),
             }
             return True
+
+    # Recipient queries (REST select/count), limited like Campaign's.
+
+    @contextlib.contextmanager
+    def recipient_query(self) -> Iterator[None]:
+        """Hold one of the client's concurrent recipient query slots for the duration."""
+        with self.lock:
+            if self._recipient_queries >= MAX_CONCURRENT_RECIPIENT_QUERIES:
+                raise TooManyRecipientQueries()
+            self._recipient_queries += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self._recipient_queries -= 1
+
+    def select_recipients(
+        self,
+        list_id: int,
+        offset: int,
+        limit: int,
+        sort: str = "id",
+        descending: bool = False,
+        target_group_id: int | None = None,
+    ) -> tuple[list[Recipient], int]:
+        """One page of copies, ordered by `sort` (id, created, modified or a field), and the total."""
+        with self.lock:
+            matching = self._matching(list_id, target_group_id)
+            matching.sort(key=lambda r: (_sort_value(r, sort), r.recipient_id), reverse=descending)
+            page = [_copy(r) for r in matching[offset : offset + limit]]
+            return page, len(matching)
+
+    def count_recipients(self, list_id: int, target_group_id: int | None = None) -> int:
+        with self.lock:
+            return len(self._matching(list_id, target_group_id))
+
+    def update_target_group(
+        self, list_id: int, target_group_id: int, attributes: dict[str, str | None], mode: str = "set"
+    ) -> list[Recipient]:
+        """Update every recipient of the list in the target group; returns copies of them, updated."""
+        with self.lock:
+            members = self._matching(list_id, target_group_id)
+            for member in members:
+                self.update_recipient(list_id, member.recipient_id, attributes, mode)
+            return [_copy(m) for m in members]
+
+    def get_recipient(self, list_id: int, recipient_id: str) -> Recipient | None:
+        with self.lock:
+            recipient = self.lists[list_id].recipients.get(recipient_id)
+            return _copy(recipient) if recipient else None
+
+    def delete_recipients(self, list_id: int, recipient_ids: Iterable[str]) -> int:
+        with self.lock:
+            return sum(self.delete_recipient(list_id, recipient_id) for recipient_id in recipient_ids)
+
+    def delete_suppressed_recipients(self, list_id: int, removal_type: str) -> int:
+        """Remove the list's recipients that are `blacklisted`, `bounced` or `unsubscribed`."""
+        suppressed = {
+            "blacklisted": self.is_blocklisted,
+            "bounced": lambda address: self.hard_bounce_count(address) >= BOUNCE_THRESHOLD,
+            "unsubscribed": lambda address: address.lower() in self.unsubscribes,
+        }[removal_type]
+        with self.lock:
+            doomed = [
+                r.recipient_id
+                for r in self.lists[list_id].recipients.values()
+                if suppressed(r.attributes.get("email") or r.recipient_id)
+            ]
+            return self.delete_recipients(list_id, doomed)
+
+    def _matching(self, list_id: int, target_group_id: int | None) -> list[Recipient]:
+        recipients = list(self.lists[list_id].recipients.values())
+        if target_group_id is None:
+            return recipients
+        group = self.target_groups[target_group_id]
+        return [r for r in recipients if group.matches(r)]
+
+    # Blocklist and responses.
+
+    def add_blocklist_entry(self, pattern: str, reason: str | None = None) -> dict:
+        """Create or, for a known pattern, update an entry; returns a copy of it."""
+        key = pattern.lower()
+        stamp = now()
+        with self.lock:
+            entry = self.blocklist.setdefault(key, {"pattern": pattern, "created": stamp})
+            entry.update(reason=reason, modified=stamp)
+            return dict(entry)
+
+    def record_bounce(
+        self, recipient_id: str, category: str, mailing_id: int | None = None, list_id: int | None = None
+    ) -> None:
+        with self.lock:
+            self.bounces.append(
+                {
+                    "recipientId": recipient_id,
+                    "category": category,
+                    "mailingId": mailing_id,
+                    "recipientListId": list_id,
+                    "created": now(),
+                }
+            )
+
+    def select_bounces(
+        self, category: str, recipient_ids: Iterable[str] | None = None, mailing_id: int | None = None
+    ) -> list[dict]:
+        """Copies of the bounce records of one category, optionally for some recipients or a mailing."""
+        wanted = {r.lower() for r in recipient_ids} if recipient_ids is not None else None
+        with self.lock:
+            return [
+                dict(b)
+                for b in self.bounces
+                if b["category"] == category
+                and (wanted is None or b["recipientId"].lower() in wanted)
+                and (mailing_id is None or b.get("mailingId") == mailing_id)
+            ]
+
+    def knows_recipient(self, recipient_id: str) -> bool:
+        """Whether the id appears in any list, bounce or unsubscribe of this client."""
+        key = recipient_id.lower()
+        with self.lock:
+            return (
+                any(recipient_id in lst.recipients for lst in self.lists.values())
+                or any(b["recipientId"].lower() == key for b in self.bounces)
+                or key in self.unsubscribes
+            )
+
+    def knows_mailing(self, mailing_id: int) -> bool:
+        """Whether a bounce or unsubscribe refers to the mailing (the sandbox keeps no mailings)."""
+        with self.lock:
+            records = itertools.chain(self.bounces, self.unsubscribes.values())
+            return any(record.get("mailingId") == mailing_id for record in records)
+
+    # Webhooks.
+
+    def create_webhook(self, type: str, target_url: str, authentication: dict) -> Webhook:
+        with self.lock:
+            webhook = Webhook(self.next_id(), type, target_url, dict(authentication))
+            self.webhooks[webhook.webhook_id] = webhook
+            return dataclasses.replace(webhook)
+
+    def update_webhook(self, webhook_id: int, type: str, target_url: str, authentication: dict) -> Webhook:
+        with self.lock:
+            webhook = self.webhooks[webhook_id]
+            webhook.type, webhook.target_url, webhook.authentication = type, target_url, dict(authentication)
+            webhook.modified = now()
+            return dataclasses.replace(webhook)
+
+    def activate_webhook(self, webhook_id: int) -> Webhook:
+        return self._move_webhook(webhook_id, "activated", allowed_from={"created", "deactivated"})
+
+    def deactivate_webhook(self, webhook_id: int) -> Webhook:
+        return self._move_webhook(webhook_id, "deactivated", allowed_from={"activated"})
+
+    def delete_webhook(self, webhook_id: int) -> None:
+        with self.lock:
+            if self.webhooks[webhook_id].status == "activated":
+                raise WebhookStateError(f"Webhook {webhook_id} is activated; deactivate it before deleting.")
+            del self.webhooks[webhook_id]
+
+    def active_webhooks(self) -> list[Webhook]:
+        with self.lock:
+            return [dataclasses.replace(w) for w in self.webhooks.values() if w.status == "activated"]
+
+    def _move_webhook(self, webhook_id: int, status: str, allowed_from: set[str]) -> Webhook:
+        with self.lock:
+            webhook = self.webhooks[webhook_id]
+            if webhook.status not in allowed_from:
+                raise WebhookStateError(f"Webhook {webhook_id} is in status {webhook.status}.")
+            webhook.status, webhook.modified = status, now()
+            return dataclasses.replace(webhook)
+
+
+@functools.cache
+def _blocklist_regex(pattern: str) -> re.Pattern[str]:
+    parts = re.split(r"(\\[*?]|[*?])", pattern.lower())
+    wildcards = {"*": ".*", "?": "."}
+    return re.compile("".join(wildcards.get(p) or re.escape(p.removeprefix("\\")) for p in parts))
+
+
+def _sort_value(recipient: Recipient, sort: str) -> str | datetime:
+    if sort == "id":
+        return recipient.recipient_id
+    if sort in ("created", "modified"):
+        return getattr(recipient, sort)
+    return recipient.attributes.get(sort) or ""
+
+
+def _copy(recipient: Recipient) -> Recipient:
+    return dataclasses.replace(recipient, attributes=dict(recipient.attributes))
 
 
 class SandboxState:
@@ -196,6 +429,10 @@ class SandboxState:
 
     def client(self, client_id: int) -> ClientState:
         return self.clients[client_id]
+
+    def webhook_owner(self, webhook_id: int) -> int | None:
+        """The client id a webhook belongs to, if any (Campaign answers 409 for another client's)."""
+        return next((c for c, state in self.clients.items() if webhook_id in state.webhooks), None)
 
     def authenticate(self, client_id: int, user: str, password: str) -> ClientState | None:
         state = self.clients.get(client_id)
