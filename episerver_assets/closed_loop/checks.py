@@ -1,0 +1,66 @@
+"""Asset checks of the response tables: declared here, evaluated in the same step that loads them.
+
+- `schema` (blocking): the file matched its pandera model; a failure stops everything downstream.
+- `primary_key_unique`: no key appears twice in the loaded partition.
+- `foreign_keys` (WARN): rows pointing at mailings, recipients or links the warehouse does not hold.
+- `all_files_present` (on mailings): the day's eight files were all on the server.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import sqlalchemy as sa
+
+from .schemas import RESPONSE_TABLES, ResponseTable
+from .warehouse_tables import PARTITION_COLUMN, warehouse_table
+
+SCHEMA_CHECK = "schema"
+PRIMARY_KEY_CHECK = "primary_key_unique"
+FOREIGN_KEY_CHECK = "foreign_keys"
+ALL_FILES_CHECK = "all_files_present"
+
+
+def asset_key(table: ResponseTable) -> dg.AssetKey:
+    return dg.AssetKey(["closed_loop", table.name])
+
+
+def check_specs() -> list[dg.AssetCheckSpec]:
+    specs = []
+    for table in RESPONSE_TABLES.values():
+        key = asset_key(table)
+        specs.append(dg.AssetCheckSpec(SCHEMA_CHECK, asset=key, blocking=True,
+                                       description="The file matches its pandera model: columns, types, enums."))
+        if table.primary_key:
+            specs.append(dg.AssetCheckSpec(PRIMARY_KEY_CHECK, asset=key,
+                                           description=f"{', '.join(table.primary_key)} is unique in the partition."))
+        if table.foreign_keys:
+            targets = ", ".join(f"{fk.column} -> {fk.references_table}.{fk.references_column}"
+                                for fk in table.foreign_keys)
+            specs.append(dg.AssetCheckSpec(FOREIGN_KEY_CHECK, asset=key,
+                                           description=f"Rows whose keys exist in the warehouse: {targets}."))
+    specs.append(dg.AssetCheckSpec(ALL_FILES_CHECK, asset=asset_key(RESPONSE_TABLES["mailings"]),
+                                   description="All eight response files of the day were on the server."))
+    return specs
+
+
+def duplicate_key_count(connection: sa.Connection, table: ResponseTable, day) -> int:
+    target = warehouse_table(table)
+    keys = [target.c[name] for name in table.primary_key]
+    duplicated = (
+        sa.select(*keys).where(target.c[PARTITION_COLUMN] == day).group_by(*keys).having(sa.func.count() > 1)
+    ).subquery()
+    return int(connection.execute(sa.select(sa.func.count()).select_from(duplicated)).scalar())
+
+
+def orphan_counts(connection: sa.Connection, table: ResponseTable, day) -> dict[str, int]:
+    """Per foreign key, rows of the partition whose referenced row is not in the warehouse."""
+    source = warehouse_table(table)
+    counts = {}
+    for fk in table.foreign_keys:
+        referenced = warehouse_table(RESPONSE_TABLES[fk.references_table])
+        missing = ~sa.exists().where(referenced.c[fk.references_column] == source.c[fk.column])
+        query = sa.select(sa.func.count()).select_from(source).where(
+            source.c[PARTITION_COLUMN] == day, source.c[fk.column].is_not(None), missing
+        )
+        counts[f"{fk.column} -> {fk.references_table}"] = int(connection.execute(query).scalar())
+    return counts

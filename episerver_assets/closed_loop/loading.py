@@ -1,0 +1,56 @@
+"""Load one downloaded response file into its table partition: validate while streaming, replace atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from ..warehouse import WarehouseResource
+from .reader import iter_response_batches
+from .schemas import ResponseTable
+from .warehouse_tables import PARTITION_COLUMN, warehouse_table, with_partition_date
+
+PREVIEW_ROWS = 5
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    file: str
+    table: ResponseTable
+    day: dt.date
+    rows: int
+    size_bytes: int
+    sha256: str
+    preview: pa.Table
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_response_file(
+    warehouse: WarehouseResource, table: ResponseTable, day: dt.date, path: Path
+) -> LoadedFile:
+    """Replace `day`'s partition of `table` with the file's rows; raises ResponseFileError and writes
+    nothing when any row is invalid (the batches load inside one transaction)."""
+    target = warehouse_table(table)
+    warehouse.ensure_table(target)
+    previews: list[pa.RecordBatch] = []
+
+    def batches():
+        for batch in iter_response_batches(path, table):
+            if not previews:
+                previews.append(batch.slice(0, PREVIEW_ROWS))
+            yield with_partition_date(batch, day)
+
+    rows = warehouse.replace_partition(target, PARTITION_COLUMN, day, batches())
+    preview = pa.Table.from_batches(previews, schema=table.arrow_schema)
+    return LoadedFile(path.name, table, day, rows, path.stat().st_size, sha256_of(path), preview)

@@ -1,0 +1,23 @@
+"""`episerver-assets pools`: set the Dagster instance's concurrency pool limits."""
+
+from __future__ import annotations
+
+import argparse
+
+import dagster as dg
+
+from ..pools import apply_pool_limits
+from ..resources import shared_resources
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("pools", help="set the concurrency pool limits on the Dagster instance")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    dialect = shared_resources()["warehouse"].process_config_and_initialize().dialect
+    with dg.DagsterInstance.get() as instance:
+        for pool, limit in apply_pool_limits(instance, dialect).items():
+            print(f"{pool}: {limit}")
+    return 0
