@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:
+        for chatty in ("asyncssh", "paramiko", "httpx"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     return args.run(args)
 
 

@@ -66,3 +66,24 @@ def warehouse_url(request):
 @pytest.fixture
 def warehouse(warehouse_url):
     return WarehouseResource(url=warehouse_url)
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    """A running sandbox on free loopback ports with three days of response files."""
+    import datetime as dt
+
+    from episerver_assets.sandbox.server import Sandbox, SandboxConfig
+
+    config = SandboxConfig(tmp_path / "sandbox", http_port=0, sftp_port=0, response_days=3,
+                           today=dt.date(2026, 11, 20))
+    with Sandbox(config) as running:
+        yield running
+
+
+@pytest.fixture
+def sandbox_env(sandbox, monkeypatch):
+    """The process environment pointed at the sandbox, as `episerver-assets sandbox` prints it."""
+    for name, value in sandbox.info()["env"].items():
+        monkeypatch.setenv(name, value)
+    return sandbox.info()["env"]

@@ -1,0 +1,25 @@
+"""What `demo` prints at the end: tables, row counts, check results."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from .closed_loop.schemas import RESPONSE_TABLES
+from .closed_loop.warehouse_tables import warehouse_table
+from .warehouse import WarehouseResource
+
+
+def closed_loop_summary(warehouse: WarehouseResource, result: dg.ExecuteInProcessResult) -> str:
+    lines = [f"\nRun {result.run_id}: {'succeeded' if result.success else 'FAILED'}", "",
+             f"{'table':<36}{'rows':>10}{'days':>6}"]
+    for table in RESPONSE_TABLES.values():
+        target = warehouse_table(table)
+        rows = warehouse.row_count(target)
+        days = warehouse.scalar(f"SELECT count(DISTINCT partition_date) FROM {target.fullname}")
+        lines.append(f"{target.fullname:<36}{rows:>10,}{days:>6}")
+    evaluations = [e.asset_check_evaluation_data for e in result.all_events
+                   if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    failed = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations if not e.passed]
+    lines += ["", f"Asset checks: {len(evaluations) - len(failed)} passed, {len(failed)} failed"]
+    lines += [f"  failed: {name}" for name in failed]
+    return "\n".join(lines)
