@@ -70,10 +70,12 @@ def closed_loop_responses(
     server fails its day and table only; the others load."""
     days = [dt.date.fromisoformat(key) for key in context.partition_keys]
     tables = [t for t in RESPONSE_TABLES.values() if asset_key(t) in context.selected_asset_keys]
-    for table in RESPONSE_TABLES.values():
-        warehouse.ensure_table(warehouse_table(table))
-
-    with sftp.open_session() as session, tempfile.TemporaryDirectory(prefix="closed-loop-") as scratch:
+    with (
+        warehouse.session(),
+        sftp.open_session() as session,
+        tempfile.TemporaryDirectory(prefix="closed-loop-") as scratch,
+    ):
+        warehouse.ensure_table(*(warehouse_table(t) for t in RESPONSE_TABLES.values()))
         listing = {f.name: f for f in session.list(sftp.response_dir, "*.csv*")}
         loads = [DayLoad(day, listing, sftp.response_dir) for day in days]
         for load in loads:
@@ -81,7 +83,7 @@ def closed_loop_responses(
                 materialization = load.load_table(context, session, warehouse, table, Path(scratch))
                 if materialization is not None:
                     context.log_event(materialization)
-    yield from DayLoad.check_results(context, loads, tables, warehouse)
+        yield from DayLoad.check_results(context, loads, tables, warehouse)
 
     problems = [problem for load in loads for problem in load.problems]
     if problems:

@@ -39,10 +39,9 @@ def sha256_of(path: Path) -> str:
 def load_response_file(
     warehouse: WarehouseResource, table: ResponseTable, day: dt.date, path: Path
 ) -> LoadedFile:
-    """Replace `day`'s partition of `table` with the file's rows; raises ResponseFileError and writes
-    nothing when any row is invalid (the batches load inside one transaction)."""
+    """Replace `day`'s partition of `table` (which must exist) with the file's rows; raises
+    ResponseFileError and writes nothing when any row is invalid (one transaction)."""
     target = warehouse_table(table)
-    warehouse.ensure_table(target)
     previews: list[pa.RecordBatch] = []
 
     def batches():

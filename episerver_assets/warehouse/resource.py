@@ -40,6 +40,7 @@ class WarehouseResource(dg.ConfigurableResource):
     lock_timeout_seconds: float = 60.0
 
     _engine: sa.Engine | None = PrivateAttr(default=None)
+    _held: sa.Connection | None = PrivateAttr(default=None)
 
     @cached_property
     def resolved_url(self) -> str:
@@ -58,22 +59,47 @@ class WarehouseResource(dg.ConfigurableResource):
     def describe(self) -> str:
         return describe_url(self.resolved_url)
 
+    def _connect(self) -> sa.Connection:
+        return retry_on_embedded_lock(self.engine.connect, self.lock_timeout_seconds)
+
+    @contextmanager
+    def session(self):
+        """Keep one connection for the transactions inside this block.
+
+        Opening the embedded file costs tens of milliseconds, so a step that loads many partitions
+        holds one connection (and DuckDB's file lock) for its duration instead of one per call.
+        """
+        if self._held is not None:
+            yield
+            return
+        self._held = self._connect()
+        try:
+            yield
+        finally:
+            self._held.close()
+            self._held = None
+
     @contextmanager
     def begin(self):
         """One transaction; on the embedded engine, waits briefly for another process's write lock."""
-        connection = retry_on_embedded_lock(self.engine.connect, self.lock_timeout_seconds)
+        if self._held is not None:
+            with self._held.begin():
+                yield self._held
+            return
+        connection = self._connect()
         try:
             with connection.begin():
                 yield connection
         finally:
             connection.close()
 
-    def ensure_table(self, table: sa.Table) -> None:
-        """Create the table (and its schema) if it does not exist; safe to call from concurrent runs."""
+    def ensure_table(self, *tables: sa.Table) -> None:
+        """Create the tables (and their schemas) that do not exist; safe to call from concurrent runs."""
         with self.begin() as connection:
-            if table.schema:
-                connection.execute(sa.schema.CreateSchema(table.schema, if_not_exists=True))
-            connection.execute(sa.schema.CreateTable(table, if_not_exists=True))
+            for schema in sorted({t.schema for t in tables if t.schema}):
+                connection.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
+            for table in tables:
+                connection.execute(sa.schema.CreateTable(table, if_not_exists=True))
 
     def append(self, table: sa.Table, data: ArrowData) -> int:
         with self.begin() as connection:
