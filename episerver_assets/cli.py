@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     if not args.verbose:
-        for chatty in ("asyncssh", "paramiko", "httpx"):
+        for chatty in ("asyncssh", "paramiko", "httpx", "alembic"):
             logging.getLogger(chatty).setLevel(logging.WARNING)
     return args.run(args)
 

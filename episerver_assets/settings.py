@@ -39,3 +39,8 @@ def setting(name: str, default: str = "") -> str | dg.EnvVar:
 def setting_value(name: str, default: str = "") -> str:
     """The plain value, for code that runs outside Dagster's resource config (CLI, sensors)."""
     return os.environ.get(name) or DEFAULTS.get(name, default)
+
+
+def resolved(value):
+    """The value behind a `dg.EnvVar` for code that uses a resource outside a Dagster run (CLI, sensors)."""
+    return value.get_value() if isinstance(value, dg.EnvVar) else value

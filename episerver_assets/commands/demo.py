@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         from ..pools import apply_pool_limits
         from ..summary import closed_loop_summary
 
-        warehouse = defs.resources["warehouse"].process_config_and_initialize()
+        warehouse = defs.resources["warehouse"]
         with dg.DagsterInstance.get() as instance:
             apply_pool_limits(instance, warehouse.dialect)
             first, last = today - dt.timedelta(days=args.days), today - dt.timedelta(days=1)

@@ -41,9 +41,18 @@ def run(args: argparse.Namespace) -> int:
     failures = 0
     for name, resource in shared_resources().items():
         try:
-            detail = resource.process_config_and_initialize().check()
-            print(f"  OK    {name}: {detail}")
+            ok, detail = _outcome(resource.check())
         except Exception as error:  # noqa: BLE001 - doctor reports every failure and goes on
-            failures += 1
-            print(f"  FAIL  {name}: {type(error).__name__}: {error}")
+            ok, detail = False, f"{type(error).__name__}: {error}"
+        failures += not ok
+        print(f"  {'OK  ' if ok else 'FAIL'}  {name}: {detail}")
     return 1 if failures else 0
+
+
+def _outcome(result: object) -> tuple[bool, str]:
+    """Each resource's check returns its own record; read whether it passed and a line to show."""
+    ok = bool(getattr(result, "ok", True))
+    summary = getattr(result, "summary", None)
+    if callable(summary):
+        return ok, summary()
+    return ok, str(getattr(result, "message", result))

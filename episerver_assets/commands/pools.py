@@ -16,7 +16,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    dialect = shared_resources()["warehouse"].process_config_and_initialize().dialect
+    dialect = shared_resources()["warehouse"].dialect
     with dg.DagsterInstance.get() as instance:
         for pool, limit in apply_pool_limits(instance, dialect).items():
             print(f"{pool}: {limit}")

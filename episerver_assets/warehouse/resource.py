@@ -15,6 +15,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from pydantic import PrivateAttr
 
+from ..settings import resolved
 from .bulk_load import load_arrow
 from .engines import create_warehouse_engine, default_warehouse_url, describe_url
 from .locking import retry_on_embedded_lock
@@ -44,7 +45,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @cached_property
     def resolved_url(self) -> str:
-        return self.url or default_warehouse_url()
+        return resolved(self.url) or default_warehouse_url()
 
     @property
     def engine(self) -> sa.Engine:

@@ -22,6 +22,7 @@ from episerver_assets.campaign.sftp.host_keys import HostKeyRejected, fingerprin
 _PERMANENT = (
     paramiko.AuthenticationException,
     paramiko.BadHostKeyException,
+    paramiko.IncompatiblePeer,  # no common algorithms: a new connection negotiates the same way
     HostKeyRejected,
     CampaignError,
 )
