@@ -1,4 +1,4 @@
-"""Typed records for what the Campaign REST API returns, and parsers from its JSON shapes.
+"""Typed records of recipient lists and recipients, and parsers from the API's JSON shapes.
 
 Parsers tolerate missing and extra fields: the vendor adds fields over time and the sandbox leaves
 some out. Dates become timezone-aware datetimes (UTC when the wire value carries no offset).
@@ -6,7 +6,7 @@ some out. Dates become timezone-aware datetimes (UTC when the wire value carries
 
 from __future__ import annotations
 
-import json
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -122,6 +122,20 @@ class RecipientData:
         return body
 
 
+class UpsertOutcome(enum.Enum):
+    ADDED = "added"
+    UPDATED = "updated"
+    REJECTED = "rejected"
+    """Not in the list and refused on add: unsubscribed, blocklisted, bounced or invalid."""
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    recipient_id: str
+    outcome: UpsertOutcome
+    message: str = ""
+
+
 @dataclass(frozen=True)
 class BulkResult:
     """Summed result of bulk add/modify calls.
@@ -139,152 +153,4 @@ class BulkResult:
     def merge(self, other: BulkResult) -> BulkResult:
         return BulkResult(
             self.count + other.count, self.failed_ids + other.failed_ids, self.uncertain or other.uncertain
-        )
-
-
-@dataclass(frozen=True)
-class Unsubscribe:
-    recipient_id: str
-    recipient_list_id: int | None
-    mailing_id: int | None
-    reason: str | None
-    media_type: str | None
-    created: datetime | None
-
-    @classmethod
-    def from_json(cls, body: dict) -> Unsubscribe:
-        return cls(
-            recipient_id=str(body["recipientId"]),
-            recipient_list_id=body.get("recipientListId"),
-            mailing_id=body.get("mailingId"),
-            reason=body.get("reason"),
-            media_type=body.get("mediaType"),
-            created=parse_datetime(body.get("created")),
-        )
-
-
-@dataclass(frozen=True)
-class UnsubscribeResult:
-    successful_ids: tuple[str, ...]
-    unsuccessful_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class BlocklistEntry:
-    pattern: str
-    reason: str | None
-    created: datetime | None
-    modified: datetime | None
-
-    @classmethod
-    def from_json(cls, body: dict) -> BlocklistEntry:
-        return cls(
-            pattern=str(body["pattern"]),
-            reason=body.get("reason"),
-            created=parse_datetime(body.get("created")),
-            modified=parse_datetime(body.get("modified")),
-        )
-
-
-@dataclass(frozen=True)
-class Response:
-    """A mailing response (bounce or autoresponder) from `GET /responses`."""
-
-    recipient_id: str
-    category: str | None
-    mailing_id: int | None
-    recipient_list_id: int | None
-    mail_id: str | None
-    subject: str | None
-    rule_name: str | None
-    media_type: str | None
-    created: datetime | None
-
-    @classmethod
-    def from_json(cls, body: dict) -> Response:
-        return cls(
-            recipient_id=str(body["recipientId"]),
-            category=body.get("category"),
-            mailing_id=body.get("mailingId"),
-            recipient_list_id=body.get("recipientListId"),
-            mail_id=body.get("mailId"),
-            subject=body.get("subject"),
-            rule_name=body.get("ruleName"),
-            media_type=body.get("mediaType"),
-            created=parse_datetime(body.get("created")),
-        )
-
-
-Bounce = Response
-"""Bounces are responses of category hardbounce or softbounce."""
-
-
-@dataclass(frozen=True)
-class WebhookAuthentication:
-    """How Campaign authenticates at a webhook target; secrets are kept out of repr."""
-
-    type: str = "none"
-    user_name: str | None = None
-    password: str | None = field(default=None, repr=False)
-    key: str | None = None
-    passphrase: str | None = field(default=None, repr=False)
-
-    @classmethod
-    def basic(cls, user_name: str, password: str) -> WebhookAuthentication:
-        return cls("basicAuth", user_name=user_name, password=password)
-
-    @classmethod
-    def header(cls, key: str, passphrase: str) -> WebhookAuthentication:
-        return cls("keyAuth", key=key, passphrase=passphrase)
-
-    def to_form_value(self) -> str:
-        """The JSON string the `authentication` form field carries."""
-        if self.type == "basicAuth":
-            return json.dumps({"type": "basicAuth", "userName": self.user_name, "password": self.password})
-        if self.type == "keyAuth":
-            return json.dumps({"type": "keyAuth", "key": self.key, "passphrase": self.passphrase})
-        return json.dumps({"type": "none"})
-
-
-@dataclass(frozen=True)
-class Webhook:
-    """A webhook registration. Only the authentication type is kept: the secret stays on the server."""
-
-    id: int
-    type: str
-    status: str | None
-    format: str | None
-    target_url: str
-    authentication_type: str | None
-    created: datetime | None
-    modified: datetime | None
-
-    @classmethod
-    def from_json(cls, body: dict) -> Webhook:
-        authentication = body.get("authentication") or {}
-        return cls(
-            id=int(body["id"]),
-            type=str(body["type"]),
-            status=body.get("status"),
-            format=body.get("format"),
-            target_url=str(body.get("targetUrl") or ""),
-            authentication_type=authentication.get("type") if isinstance(authentication, dict) else None,
-            created=parse_datetime(body.get("created")),
-            modified=parse_datetime(body.get("modified")),
-        )
-
-
-@dataclass(frozen=True)
-class WebhookVerification:
-    webhook_id: int | None
-    http_status_code: int | None
-    response_body: str | None
-    number_of_events: int | None
-    target_url: str | None
-
-    @classmethod
-    def from_json(cls, body: dict) -> WebhookVerification:
-        return cls(
-            body.get("id"), body.get("httpStatusCode"), body.get("responseBody"),
-            body.get("numberOfEvents"), body.get("targetUrl"),
         )

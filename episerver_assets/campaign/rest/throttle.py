@@ -7,9 +7,11 @@ process shares one `Throttle`, so threads of one step, or several resources poin
 client, never exceed the limits together.
 
 Across processes (Dagster runs each step in its own process by default) a semaphore cannot help: ops
-and assets that call the REST API are tagged with the Dagster concurrency pool `campaign_rest`, whose
-limit the deployment sets (e.g. `dagster instance concurrency set campaign_rest 4`). With N steps in
-the pool, each step should then be configured with max_concurrent_recipient_reads <= 10 // N.
+and assets that call the REST API join the Dagster concurrency pool `campaign_rest`
+(`@dg.asset(pool=DAGSTER_POOL)`), whose limit the deployment sets, e.g.
+`dagster instance concurrency set campaign_rest 2`. With a pool limit of N, configure each step's
+resource with max_concurrent_recipient_reads <= 10 // N and max_connections <= 40 // N; otherwise
+the service's 429s are still absorbed by the retries, only more slowly.
 """
 
 from __future__ import annotations

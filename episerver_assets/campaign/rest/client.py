@@ -1,0 +1,77 @@
+"""`CampaignRestClient`: the Campaign REST API as typed Python calls over one httpx client.
+
+What happens when an attempt fails with its effect unknown (5xx, timeout, dropped connection);
+429 and failures before sending are always retried, other 4xx never:
+
+| operation                                   | after a lost outcome                                  |
+|---------------------------------------------|-------------------------------------------------------|
+| every GET (lists, recipients, count, ...)   | resent                                                |
+| add_recipient (POST /recipients/{l})        | GET the recipient first; resent only if absent        |
+| upsert_recipient (POST add, 409 -> update)  | resent: a repeat gets 409 and sets the same values    |
+| update_recipient / modify_recipients "set"  | resent (idempotent)                                   |
+| ... with mode append/prepend                | never resent: CampaignOutcomeUnknown is raised        |
+| add_recipients (PUT /recipients/{l})        | resent: existing ids are refused, never duplicated;   |
+|                                             | result marked `uncertain`                             |
+| delete_recipient(s) (DELETE with ids)       | resent (idempotent)                                   |
+| delete_all_recipients                       | resent (idempotent); refused without confirm=True     |
+| add_unsubscribes (POST /unsubscribes)       | resent (unsubscribing twice changes nothing)          |
+| add_blocklist_entry (POST /blacklistentries)| GET the entry first; resent only if absent            |
+| create_webhook (POST /webhooks)             | list webhooks: a new one with the same type and target|
+|                                             | is ours; resent only if none                          |
+| activate/deactivate_webhook                 | list webhooks: resent only if the status is unchanged |
+| update_webhook (PUT)                        | resent (idempotent)                                   |
+| delete_webhook                              | list webhooks: done if gone, else resent              |
+| verify_webhook (GET, sends test events)     | resent (a repeat only sends test events again)        |
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from types import TracebackType
+
+import httpx
+
+from ..errors import CampaignError
+from .http import RestSession
+from .models import AuthenticatedUser, CheckResult
+from .recipients import RecipientOperations
+from .suppressions import SuppressionOperations
+from .webhooks import WebhookOperations
+
+
+class CampaignRestClient(RecipientOperations, SuppressionOperations, WebhookOperations):
+    """One Campaign client's REST API. Thread-safe; close it (or use `with`) to free connections."""
+
+    def __init__(self, session: RestSession, page_size: int = 1000, batch_size: int = 1000) -> None:
+        self._session = session
+        self._page_size = page_size
+        self._batch_size = batch_size
+
+    def authenticated_user(self) -> AuthenticatedUser:
+        return AuthenticatedUser.from_json(self._session.send_json("GET", self._session.url("users", "authenticated")))
+
+    def check(self) -> CheckResult:
+        """Cheap check of URL, client id and credentials (`GET /users/authenticated`), for `doctor`.
+
+        One attempt only: `doctor` should answer quickly, not wait out the backoff.
+        """
+        once = self._session.with_policy(replace(self._session.policy, max_attempts=1))
+        try:
+            user = AuthenticatedUser.from_json(once.send_json("GET", once.url("users", "authenticated")))
+        except CampaignError as error:
+            return CheckResult(False, str(error))
+        return CheckResult(True, f"REST API at {self._session.base}: authenticated as {user.username or user.id}")
+
+    @property
+    def http(self) -> httpx.Client:
+        return self._session.http
+
+    def close(self) -> None:
+        self._session.http.close()
+
+    def __enter__(self) -> CampaignRestClient:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,87 @@
+"""`CampaignRestResource`: the Dagster resource that configures and hands out REST clients.
+
+In definitions:
+
+    CampaignRestResource(
+        rest_url=dg.EnvVar("EPISERVER_REST_URL"),
+        client_id=dg.EnvVar("EPISERVER_CLIENT_ID"),
+        api_user=dg.EnvVar("EPISERVER_API_USER"),
+        api_password=dg.EnvVar("EPISERVER_API_PASSWORD"),
+    )
+
+Defaults point at the local sandbox. Steps using it should join the Dagster pool `campaign_rest`
+(see `throttle.py`) so that several processes together stay within the service's limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+import httpx
+from pydantic import Field
+
+from ...settings import resolved
+from ..retry import RetryPolicy
+from .client import CampaignRestClient
+from .models import CheckResult
+from .http import RestSession
+from .recipients import MAX_BULK_BATCH
+from .throttle import shared_throttle
+
+
+class CampaignRestResource(dg.ConfigurableResource):
+    """Connection settings and limits of the Campaign REST API for one client."""
+
+    rest_url: str = Field(default="http://127.0.0.1:8765/rest", description="Base URL up to /rest.")
+    client_id: str = Field(default="1000", description="Campaign client id (mandator id), a path segment.")
+    api_user: str = Field(default="sandbox-api", description="API user (HTTP Basic).")
+    api_password: str = Field(default="sandbox-secret", repr=False, description="API user's password (HTTP Basic).")
+    connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    read_timeout_seconds: float = Field(default=120.0, gt=0, description="Recipient pages can be slow.")
+    max_connections: int = Field(default=40, ge=1, le=40, description="Campaign allows 40 per client.")
+    max_concurrent_recipient_reads: int = Field(
+        default=10, ge=1, le=10, description="Concurrent recipient select/count calls; Campaign allows 10."
+    )
+    max_attempts: int = Field(default=5, ge=1, description="Attempts per request, the first one included.")
+    backoff_base_seconds: float = Field(default=0.5, ge=0)
+    backoff_max_seconds: float = Field(default=30.0, ge=0)
+    page_size: int = Field(default=1000, ge=1, le=9999, description="Must stay below 10000.")
+    bulk_batch_size: int = Field(default=MAX_BULK_BATCH, ge=1, le=MAX_BULK_BATCH)
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(self.max_attempts, self.backoff_base_seconds, self.backoff_max_seconds)
+
+    def get_client(self, transport: httpx.BaseTransport | None = None,
+                   policy: RetryPolicy | None = None) -> CampaignRestClient:
+        """A new client; the caller closes it. `transport`/`policy` let tests stub the wire and clock."""
+        rest_url, client_id = resolved(self.rest_url), resolved(self.client_id).strip()
+        if not client_id.isdigit():
+            raise ValueError("client_id must be the numeric Campaign client id")
+        http = httpx.Client(
+            auth=httpx.BasicAuth(resolved(self.api_user), resolved(self.api_password)),
+            timeout=httpx.Timeout(self.read_timeout_seconds, connect=self.connect_timeout_seconds),
+            limits=httpx.Limits(max_connections=self.max_connections,
+                                max_keepalive_connections=self.max_connections),
+            headers={"Accept": "application/json"},
+            follow_redirects=False,
+            transport=transport,
+        )
+        throttle = shared_throttle(rest_url, client_id, self.max_connections, self.max_concurrent_recipient_reads)
+        session = RestSession.for_client(http, rest_url, client_id, policy or self.retry_policy(), throttle)
+        return CampaignRestClient(session, page_size=self.page_size, batch_size=self.bulk_batch_size)
+
+    @contextmanager
+    def client(self) -> Iterator[CampaignRestClient]:
+        """`with resource.client() as rest:` closes the connections afterwards."""
+        rest = self.get_client()
+        try:
+            yield rest
+        finally:
+            rest.close()
+
+    def check(self) -> CheckResult:
+        """For `doctor`: one authenticated request, no retries."""
+        with self.client() as rest:
+            return rest.check()
