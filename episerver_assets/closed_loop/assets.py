@@ -37,7 +37,7 @@ response_files = dg.AssetSpec(
 def _table_spec(table) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=asset_key(table),
-        description=f"**{table.title}** (`YYYYMMDD_{table.file_stem}.csv`). {table.description}",
+        description=f"**{table.title}**, loaded daily from {table.description}",
         group_name="closed_loop",
         kinds={"sftp", "pandera", "sql"},
         owners=[OWNER],
