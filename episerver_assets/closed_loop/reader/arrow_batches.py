@@ -18,7 +18,9 @@ from .lines import parse_failure
 from .source import BodyTail, open_binary
 
 READ_AHEAD_BATCHES = 2
-_BYTES_PER_ROW_GUESS = 128
+BLOCK_SIZE = 1 << 20
+"""Bytes Arrow parses at a time. Its reader buffers up to 32 blocks ahead, so this bounds its memory;
+a longer record still parses. Measured: 1 MiB is also the fastest (fewer cache misses)."""
 _T = TypeVar("_T")
 
 
@@ -40,12 +42,7 @@ def _csv_options(table: ResponseTable, block_size: int):
     return read, parse, convert
 
 
-def raw_batches(path: Path, table: ResponseTable, tail: BodyTail, batch_rows: int) -> Iterator[pyarrow.RecordBatch]:
-    """The records after the header as binary columns named as the warehouse's, nulls for empty fields.
-
-    Parser errors become ResponseFileError with the line of the first malformed record.
-    """
-    block_size = min(max(batch_rows * _BYTES_PER_ROW_GUESS, 1 << 20), 64 << 20)
+def _parsed_blocks(path: Path, table: ResponseTable, tail: BodyTail, block_size: int) -> Iterator[pyarrow.RecordBatch]:
     read, parse, convert = _csv_options(table, block_size)
     try:
         stream = pyarrow.TransformInputStream(open_binary(path), tail)
@@ -60,6 +57,36 @@ def raw_batches(path: Path, table: ResponseTable, tail: BodyTail, batch_rows: in
         raise ResponseFileError(path.name, [parse_failure(path, table, str(error))]) from None
     except (OSError, pyarrow.ArrowException) as error:
         raise ResponseFileError(path.name, [RowFailure(path.name, None, None, f"cannot be read: {error}")]) from None
+
+
+def _single_batch(batches: list[pyarrow.RecordBatch]) -> pyarrow.RecordBatch:
+    return pyarrow.Table.from_batches(batches).combine_chunks().to_batches()[0]
+
+
+def raw_batches(
+    path: Path, table: ResponseTable, tail: BodyTail, batch_rows: int, block_size: int = BLOCK_SIZE
+) -> Iterator[pyarrow.RecordBatch]:
+    """The records after the header in batches of `batch_rows` (the last may be shorter): binary
+    columns named as the warehouse's, nulls for empty fields.
+
+    Small parsed blocks are joined into batches, so memory stays bounded while validation still
+    runs on large batches. Parser errors become ResponseFileError with the line of the first
+    malformed record.
+    """
+    pending: list[pyarrow.RecordBatch] = []
+    pending_rows = 0
+    for block in _parsed_blocks(path, table, tail, block_size):
+        pending.append(block)
+        pending_rows += block.num_rows
+        if pending_rows < batch_rows:
+            continue
+        joined = _single_batch(pending)
+        whole = pending_rows - pending_rows % batch_rows
+        for offset in range(0, whole, batch_rows):
+            yield joined.slice(offset, batch_rows)
+        pending, pending_rows = [joined.slice(whole)], pending_rows - whole
+    if pending_rows:
+        yield _single_batch(pending)
 
 
 def read_ahead(items: Iterator[_T], depth: int = READ_AHEAD_BATCHES) -> Iterator[_T]:

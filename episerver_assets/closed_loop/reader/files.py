@@ -60,6 +60,8 @@ def iter_response_batches(
     caller loading them must discard them (load in one transaction). `table` defaults to the one the
     file name says. Primary-key uniqueness across the file is `schemas.duplicate_keys`' job.
     """
+    if batch_rows < 1:
+        raise ValueError(f"batch_rows must be at least 1, got {batch_rows}")
     path = Path(path)
     table = _resolve(path, table)
     header = Header(path, table)
@@ -73,8 +75,7 @@ def iter_response_batches(
             batch, failures = validate_batch(table, raw, MAX_REPORTED_FAILURES)
             if failures:
                 raise _value_error(path, [(records + f.row, f) for f in failures])
-            for offset in range(0, batch.num_rows, batch_rows):
-                yield batch.slice(offset, batch_rows)
+            yield batch
             records += raw.num_rows
             if raw.num_rows:
                 last_value = raw.column(raw.num_columns - 1)[-1].as_py()

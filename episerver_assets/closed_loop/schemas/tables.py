@@ -103,13 +103,9 @@ def _column_spec(name: str, column: pa.Column) -> ColumnSpec:
     )
 
 
-def _to(table: str, column: str, references_column: str = "id") -> ForeignKey:
-    return ForeignKey(column, table, references_column)
-
-
-_MAILING = _to("mailings", "mailing_id")
-_RECIPIENT = _to("mailing_recipients", "mailing_to_user_id")
-_LINK = _to("links", "link_id")
+_MAILING = ForeignKey("mailing_id", "mailings")
+_RECIPIENT = ForeignKey("mailing_to_user_id", "mailing_recipients")
+_LINK = ForeignKey("link_id", "links")
 
 RESPONSE_TABLES: dict[str, ResponseTable] = {
     t.name: t
