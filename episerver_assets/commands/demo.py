@@ -10,10 +10,14 @@ from pathlib import Path
 
 import dagster as dg
 
+from ..definitions import build_definitions
+from ..pools import apply_pool_limits
 from ..sandbox.generator import SCALES
 from ..sandbox.server import Sandbox, SandboxConfig
+from ..summary import closed_loop_summary
 from ..warehouse.engines import data_dir
 
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
@@ -32,8 +36,9 @@ def _prepare_dagster_home() -> Path:
     """Runs land in DAGSTER_HOME (default .dagster_home) so that `make ui` shows them afterwards."""
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").resolve())))
     home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists() and Path("dagster.yaml").exists():
-        shutil.copy("dagster.yaml", home / "dagster.yaml")
+    shipped = next((p for p in (Path("dagster.yaml"), REPOSITORY_ROOT / "dagster.yaml") if p.exists()), None)
+    if not (home / "dagster.yaml").exists() and shipped is not None:
+        shutil.copy(shipped, home / "dagster.yaml")
     return home
 
 
@@ -44,11 +49,8 @@ def run(args: argparse.Namespace) -> int:
                            response_days=args.days, today=today)
     with Sandbox(config) as sandbox:
         os.environ.update(sandbox.info()["env"])
-        # Imported only now: the code location reads the sandbox's addresses from the environment.
-        from ..definitions import defs
-        from ..pools import apply_pool_limits
-        from ..summary import closed_loop_summary
-
+        # Built only now: the resources read the sandbox's addresses from the environment.
+        defs = build_definitions()
         warehouse = defs.resources["warehouse"]
         with dg.DagsterInstance.get() as instance:
             apply_pool_limits(instance, warehouse.dialect)
