@@ -8,8 +8,6 @@ import os
 import random
 import re
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -382,37 +380,3 @@ def test_upload_of_missing_local_file_fails_before_connecting():
 
 
 # --- throughput -------------------------------------------------------------------------------
-
-_SERVER_PROCESS = """
-import sys
-from pathlib import Path
-from episerver_assets.sandbox.sftp_server import BackgroundSftpServer
-root, host_key, user, password = sys.argv[1:]
-server = BackgroundSftpServer(Path(root), users={user: password}, host_key_path=Path(host_key))
-server.start()
-print(server.port, server.host_key_fingerprint, flush=True)
-sys.stdin.read()  # serve until the test closes our stdin
-"""
-
-
-BENCHMARK_MIB = os.environ.get("EPISERVER_SFTP_BENCHMARK_MIB")
-
-
-@pytest.mark.skipif(not BENCHMARK_MIB, reason="opt-in: set EPISERVER_SFTP_BENCHMARK_MIB=1024")
-def test_large_download_throughput(root, tmp_path):
-    """Opt-in benchmark: MB/s of an N MiB download from the sandbox server in its own process."""
-    size = int(BENCHMARK_MIB) * MIB
-    block = _payload(MIB)
-    with (root / "response" / "big.csv").open("wb") as out:
-        for _ in range(size // MIB):
-            out.write(block)
-    command = [sys.executable, "-c", _SERVER_PROCESS, str(root), str(tmp_path / "host_key"), USER, PASSWORD]
-    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as server:
-        port, fingerprint = server.stdout.readline().split()
-        client = _resource(int(port), host_key_fingerprint=fingerprint)
-        started = time.monotonic()
-        client.download("response/big.csv", tmp_path / "big.csv")
-        elapsed = time.monotonic() - started
-        server.stdin.close()
-    print(f"\nSFTP download {size // MIB} MiB: {size / 1e6 / elapsed:.1f} MB/s")
-    assert (tmp_path / "big.csv").stat().st_size == size
