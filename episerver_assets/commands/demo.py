@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"Loading closed-loop response files {first} .. {last} from the sandbox's SFTP server ...")
             result = defs.resolve_job_def("closed_loop_job").execute_in_process(
                 instance=instance,
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
                 tags={RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()},
                 raise_on_error=False,
             )

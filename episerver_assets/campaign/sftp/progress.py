@@ -59,8 +59,9 @@ class TransferProgress:
         return (self.done - self._counted_from) / 1e6 / elapsed
 
     def finish(self) -> None:
-        """Log the summary line."""
-        logger.info(
+        """Log the summary line (at debug level for small files, which would only add noise)."""
+        logger.log(
+            logging.INFO if self.total >= PROGRESS_MIN_BYTES else logging.DEBUG,
             "SFTP %s %s: complete, %d bytes, %.1f MB/s",
             self.verb,
             self.path,
