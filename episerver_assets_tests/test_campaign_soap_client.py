@@ -616,8 +616,9 @@ def test_sandbox_login_check_and_list_metadata(sandbox: Sandbox):
 
 def test_sandbox_clear_and_add_all3_round_trip_with_every_code(sandbox: Sandbox):
     client_state = sandbox.state.client(1000)
-    client_state.blocklist["blocked@example.com"] = {"reason": "test"}
-    client_state.bounces.extend({"recipientId": "bouncy@example.com", "category": "hardbounce"} for _ in range(3))
+    client_state.add_blocklist_entry("blocked@example.com", "test")
+    for _ in range(3):
+        client_state.record_bounce("bouncy@example.com", "hardbounce")
     names = ["first_name", "city"]
     with sandbox.client(batch_size=2) as client:
         assert client.add_all3(LIST_ID, [RecipientRecord("old@example.com", "old@example.com")], names).added == 1

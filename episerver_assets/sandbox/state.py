@@ -7,6 +7,7 @@ different threads.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import enum
@@ -126,6 +127,9 @@ class ClientState:
         self.unsubscribes: dict[str, dict] = {}
         self.blocklist: dict[str, dict] = {}
         self.bounces: list[dict] = []
+        # Indexes kept beside the records: every add checks suppressions, so no scan per add.
+        self._hard_bounces: collections.Counter[str] = collections.Counter()
+        self._wildcard_patterns: dict[str, re.Pattern[str]] = {}
         self.webhooks: dict[int, Webhook] = {}
         self.target_groups: dict[int, TargetGroup] = {}
         self._ids = itertools.count(account.client_id * 1000 + 1)
@@ -145,18 +149,12 @@ class ClientState:
         with self.lock:
             if address in self.blocklist:
                 return True
-            return any(
-                _blocklist_regex(pattern).fullmatch(address)
-                for pattern in self.blocklist
-                if "*" in pattern or "?" in pattern
-            )
+            return any(regex.fullmatch(address) for regex in self._wildcard_patterns.values())
 
     def hard_bounce_count(self, address: str) -> int:
         address = address.lower()
         with self.lock:
-            return sum(
-                1 for b in self.bounces if b["recipientId"].lower() == address and b["category"] == "hardbounce"
-            )
+            return self._hard_bounces[address]
 
     def add_recipient(
         self, list_id: int, recipient_id: str, attributes: dict[str, str | None]
@@ -315,6 +313,8 @@ class ClientState:
         stamp = now()
         with self.lock:
             entry = self.blocklist.setdefault(key, {"pattern": pattern, "created": stamp})
+            if "*" in key or "?" in key:
+                self._wildcard_patterns[key] = _blocklist_regex(key)
             entry.update(reason=reason, modified=stamp)
             return dict(entry)
 
@@ -322,6 +322,8 @@ class ClientState:
         self, recipient_id: str, category: str, mailing_id: int | None = None, list_id: int | None = None
     ) -> None:
         with self.lock:
+            if category == "hardbounce":
+                self._hard_bounces[recipient_id.lower()] += 1
             self.bounces.append(
                 {
                     "recipientId": recipient_id,
