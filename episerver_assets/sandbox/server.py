@@ -18,7 +18,7 @@ from .faults import FaultSwitch
 from .generator import expire_old_files, populate, write_response_day
 from .http import BackgroundHttpServer
 from .rest_app import build_rest_app
-from .sftp_server import BackgroundSftpServer, write_known_hosts
+from .sftp_server import BackgroundSftpServer, closed_loop_directories, write_known_hosts
 from .soap_app import build_soap_app
 from .state import ClientAccount, SandboxState
 from .subscriber_import import SubscriberImporter
@@ -67,14 +67,12 @@ class Sandbox:
 
     def client_dir(self, client_id: int) -> Path:
         """Closed-loop directories: directly under the SFTP root for one client, per client for several."""
-        if len(self.client_ids) == 1:
-            return self.sftp_root
-        return self.sftp_root / str(client_id)
+        return self.directories[client_id].upload.parent
 
     def write_response_files(self, today: dt.date) -> None:
         """The last `response_days` days of response files, and expiry of anything older than 30 days."""
         for client_id in self.client_ids:
-            directory = self.client_dir(client_id) / "response"
+            directory = self.directories[client_id].response
             for back in range(1, self.config.response_days + 1):
                 write_response_day(directory, today - dt.timedelta(days=back), self.config.seed,
                                    self.config.scale, client_id=client_id)
@@ -82,6 +80,7 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.directories = closed_loop_directories(self.sftp_root, self.client_ids)
         populate(self.state, self.config.seed, self.config.scale)
         today = self.config.today or dt.date.today()
         self.write_response_files(today)
@@ -99,7 +98,7 @@ class Sandbox:
         ).start()
         write_known_hosts(self.known_hosts_path, self._sftp)
         for client_id in self.client_ids:
-            importer = SubscriberImporter(self.state.client(client_id), self.client_dir(client_id) / "upload",
+            importer = SubscriberImporter(self.state.client(client_id), self.directories[client_id].upload,
                                           interval_seconds=self.config.import_interval_seconds)
             importer.start()
             self._importers.append(importer)
