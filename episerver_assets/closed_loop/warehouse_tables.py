@@ -29,5 +29,5 @@ def warehouse_table(table: ResponseTable) -> sa.Table:
 
 
 def with_partition_date(batch: pa.RecordBatch, day: dt.date) -> pa.RecordBatch:
-    dates = pa.array([day] * batch.num_rows, pa.date32())
+    dates = pa.repeat(pa.scalar(day, pa.date32()), batch.num_rows)
     return pa.RecordBatch.from_arrays([*batch.columns, dates], names=[*batch.schema.names, PARTITION_COLUMN])
