@@ -113,7 +113,7 @@ def main() -> None:
             sqlite = bench_sqlite(Path(tmp) / "ref.sqlite", reference)
             print(f"  DuckDB / SQLite executemany: {duck / sqlite:.1f}x")
         if args.postgres_url:
-            copy = bench_warehouse("PostgreSQL (COPY)", args.postgres_url, data)
+            copy = bench_warehouse("PostgreSQL (binary COPY)", args.postgres_url, data)
             to_sql = bench_to_sql(args.postgres_url, reference)
             print(f"  COPY / to_sql: {copy / to_sql:.1f}x")
         else:
