@@ -58,6 +58,8 @@ class SftpConnection:
         """Close channel and connection; safe to call on an already dropped connection."""
         try:
             self.sftp.close()
+        except (OSError, EOFError, paramiko.SSHException):
+            pass  # the channel died with the connection; there is nothing left to close politely
         finally:
             self.ssh.close()
 
