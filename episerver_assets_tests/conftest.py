@@ -87,3 +87,14 @@ def sandbox_env(sandbox, monkeypatch):
     for name, value in sandbox.info()["env"].items():
         monkeypatch.setenv(name, value)
     return sandbox.info()["env"]
+
+
+@pytest.fixture
+def client_key(tmp_path):
+    """An ed25519 SSH client key for this test: (private key file for paramiko, public key text)."""
+    import asyncssh
+
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    path = tmp_path / "client_ed25519"
+    path.write_bytes(key.export_private_key("openssh"))
+    return path, key.export_public_key("openssh").decode()

@@ -32,15 +32,6 @@ def _payload(size: int) -> bytes:
 
 
 @pytest.fixture
-def client_key(tmp_path) -> tuple[Path, str]:
-    """An ed25519 client key generated for this test: private key file and public key text."""
-    key = asyncssh.generate_private_key("ssh-ed25519")
-    path = tmp_path / "client_ed25519"
-    path.write_bytes(key.export_private_key("openssh"))
-    return path, key.export_public_key("openssh").decode()
-
-
-@pytest.fixture
 def root(tmp_path) -> Path:
     root = tmp_path / "sftp"
     (root / "response").mkdir(parents=True)

@@ -20,15 +20,6 @@ USER, PASSWORD = "loop", "s3cret; \"quoted\""
 
 
 @pytest.fixture
-def client_key(tmp_path) -> tuple[Path, str]:
-    """An ed25519 client key: private key file for paramiko, public key text for the server."""
-    key = asyncssh.generate_private_key("ssh-ed25519")
-    path = tmp_path / "client_ed25519"
-    path.write_bytes(key.export_private_key("openssh"))
-    return path, key.export_public_key("openssh").decode()
-
-
-@pytest.fixture
 def data_dir(tmp_path) -> Path:
     root = tmp_path / "data" / "sftp"
     (root / "response").mkdir(parents=True)
