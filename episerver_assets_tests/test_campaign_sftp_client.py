@@ -263,6 +263,22 @@ def test_dropped_connection_mid_download_is_resumed(client, server, root, tmp_pa
 
 
 @PREFETCH_THREAD_MAY_DIE
+def test_each_of_several_drops_resumes_further_on(client, server, root, tmp_path, caplog):
+    data = _payload(20 * MIB)
+    (root / "response" / "20240517_opens.csv").write_bytes(data)
+    server.faults.drop_reads_after(6 * MIB, times=2)
+    target = tmp_path / "opens.csv"
+
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        client.download("response/20240517_opens.csv", target)
+
+    assert target.read_bytes() == data
+    resumed = [r.getMessage() for r in caplog.records if "resuming at byte" in r.getMessage()]
+    offsets = [int(m.split("resuming at byte ")[1].split()[0]) for m in resumed]
+    assert len(offsets) == 2 and 0 < offsets[0] < offsets[1] <= 12 * MIB
+
+
+@PREFETCH_THREAD_MAY_DIE
 def test_download_gives_up_after_bounded_attempts(server, known_hosts, root, tmp_path):
     (root / "response" / "20240517_clicks.csv").write_bytes(_payload(2 * MIB))
     server.faults.drop_reads_after(0, times=1000)

@@ -94,13 +94,16 @@ class _ChrootedSftp(asyncssh.SFTPServer):
         super().__init__(channel, chroot=str(root).encode())
         self._faults = faults
         self._served: dict[int, int] = {}
+        self._dropped = False
 
     def symlink(self, oldpath: bytes, newpath: bytes) -> None:
         raise asyncssh.SFTPPermissionDenied("symlinks are not allowed")
 
     def read(self, file_obj: object, offset: int, size: int) -> bytes:
         served = self._served.get(id(file_obj), 0)
-        if self._faults.take_drop(served):
+        # Reads the client queued before the drop must not use up the drops meant for later connections.
+        if self._dropped or self._faults.take_drop(served):
+            self._dropped = True
             self.connection.abort()
             raise asyncssh.SFTPConnectionLost("connection dropped by the sandbox's fault switch")
         data = super().read(file_obj, offset, size)
