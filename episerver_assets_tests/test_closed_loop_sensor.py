@@ -73,9 +73,9 @@ def client(sftp) -> CampaignSftpResource:
 
 @pytest.fixture
 def sftp_calls(monkeypatch) -> Counter:
-    """Counts SftpSession.list and SftpSession.download calls; the real methods still run."""
+    """Counts SftpSession.list and SftpSession.sha256 calls; the real methods still run."""
     calls: Counter = Counter()
-    for name in ("list", "download"):
+    for name in ("list", "sha256"):
         original = getattr(SftpSession, name)
 
         def counted(self, *args, _original=original, _name=name, **kwargs):
@@ -147,11 +147,11 @@ def test_a_new_day_is_requested_once_two_looks_agree(tick, response_dir, sftp_ca
         CHECKSUM_TAG_PREFIX + file.path.name: hashlib.sha256(file.path.read_bytes()).hexdigest()
         for file in written.values()
     }
-    assert sftp_calls == {"list": 2, "download": 8}
+    assert sftp_calls == {"list": 2, "sha256": 8}
 
     third = tick()
     assert not third.run_requests and "already requested" in third.skip_message
-    assert sftp_calls == {"list": 3, "download": 8}  # unchanged files are not read again
+    assert sftp_calls == {"list": 3, "sha256": 8}  # unchanged files are not read again
 
 
 def _requested_day(tick, response_dir) -> dg.RunRequest:
@@ -200,7 +200,7 @@ def test_an_incomplete_day_and_temporary_names_are_not_requested(tick, response_
         result = tick()
         assert not result.run_requests
         assert f"{DAY} (missing clicks)" in result.skip_message
-    assert sftp_calls["download"] == 0
+    assert sftp_calls["sha256"] == 0
 
     os.replace(response_dir / temporary_name(clicks), response_dir / clicks)  # the upload's final rename
     assert not tick().run_requests
@@ -228,7 +228,7 @@ def test_days_without_a_partition_are_left_alone(tick, response_dir, sftp_calls)
         result = tick()
         assert not result.run_requests
         assert "2 day(s) outside the partitions" in result.skip_message
-    assert sftp_calls["download"] == 0
+    assert sftp_calls["sha256"] == 0
     assert json.loads(tick.cursor or "{}") == {}
 
 
@@ -242,11 +242,11 @@ def test_thousands_of_files_keep_the_cursor_small_and_a_tick_to_one_listing(tick
     assert not tick().run_requests
     requested = tick().run_requests
     assert sorted(r.partition_key for r in requested) == sorted(d.isoformat() for d in days)
-    assert sftp_calls == {"list": 2, "download": 30 * 8}
+    assert sftp_calls == {"list": 2, "sha256": 30 * 8}
 
     quiet = tick()
     assert not quiet.run_requests and "30 day(s) already requested" in quiet.skip_message
-    assert sftp_calls == {"list": 3, "download": 30 * 8}
+    assert sftp_calls == {"list": 3, "sha256": 30 * 8}
     assert len(tick.cursor) < 2048
 
     for table in RESPONSE_TABLES.values():  # the server expires the oldest day
@@ -268,7 +268,7 @@ def test_hashing_stops_at_the_budget_and_resumes_without_reading_a_file_twice(cl
         if len(requested) == 2:
             break
     assert requested == [DAY.isoformat(), LAST_DAY.isoformat()]  # oldest day first
-    assert sftp_calls["download"] == 16
+    assert sftp_calls["sha256"] == 16
 
 
 def test_the_budget_predicts_a_file_from_the_pace_so_far():

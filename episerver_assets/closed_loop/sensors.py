@@ -10,18 +10,15 @@ import dataclasses
 import datetime as dt
 import logging
 import posixpath
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dagster as dg
 
 from ..campaign.errors import CampaignError
 from ..campaign.sftp import CampaignSftpResource, RemoteFile, SftpSession
 from .jobs import closed_loop_job
-from .loading import sha256_of
 from .partitions import daily_partitions
 from .remote_days import (
     ResponseDay,
@@ -84,20 +81,16 @@ class Hashing:
     failure: str | None = None
 
 
-def _sha256_of_remote(session: SftpSession, directory: str, remote: RemoteFile, scratch: Path) -> str:
-    local = scratch / remote.name
-    try:
-        fetched = session.download(posixpath.join(directory, remote.name), local)
-        if file_state(fetched) != file_state(remote):
-            raise CampaignError(f"{remote.name} changed while it was read (size:mtime {file_state(fetched)})")
-        return sha256_of(local)
-    finally:
-        local.unlink(missing_ok=True)
+def _sha256_of_remote(session: SftpSession, directory: str, remote: RemoteFile) -> str:
+    opened, checksum = session.sha256(posixpath.join(directory, remote.name))
+    if file_state(opened) != file_state(remote):
+        raise CampaignError(f"{remote.name} changed since it was listed (size:mtime {file_state(opened)})")
+    return checksum
 
 
 def _hash_day(
     session: SftpSession, directory: str, day: ResponseDay, cursor: SensorCursor, budget: HashBudget,
-    scratch: Path, hashed: dict[str, str],
+    hashed: dict[str, str],
 ) -> dict[str, str] | None:
     """File name -> SHA-256 for the day, or None when the budget ran out first; records each file in `hashed`."""
     checksums: dict[str, str] = {}
@@ -106,7 +99,7 @@ def _hash_day(
         if checksum is None:
             if not budget.allows(remote.size):
                 return None
-            checksum = _sha256_of_remote(session, directory, remote, scratch)
+            checksum = _sha256_of_remote(session, directory, remote)
             budget.spend(remote.size)
         checksums[remote.name] = checksum
         hashed[remote.name] = f"{file_state(remote)}:{checksum}"
@@ -118,16 +111,15 @@ def hash_stable_days(
 ) -> Hashing:
     """SHA-256 of every file of `days`, oldest day first, until the budget is spent or a read fails."""
     result = Hashing()
-    with tempfile.TemporaryDirectory(prefix="closed-loop-sensor-") as scratch:
-        for index, day in enumerate(days):
-            try:
-                checksums = _hash_day(session, directory, day, cursor, budget, Path(scratch), result.checksums)
-            except CampaignError as exc:
-                checksums, result.failure = None, str(exc)
-            if checksums is None:
-                result.deferred = [d.day for d in days[index:]]
-                break
-            result.days[day.day] = checksums
+    for index, day in enumerate(days):
+        try:
+            checksums = _hash_day(session, directory, day, cursor, budget, result.checksums)
+        except CampaignError as exc:
+            checksums, result.failure = None, str(exc)
+        if checksums is None:
+            result.deferred = [d.day for d in days[index:]]
+            break
+        result.days[day.day] = checksums
     return result
 
 
