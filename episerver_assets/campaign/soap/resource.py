@@ -36,6 +36,10 @@ class SoapCheckResult:
     session_url: str
     client_id: int
 
+    def summary(self) -> str:
+        """One line for the doctor output."""
+        return f"SOAP API at {self.session_url}: logged in and out as client {self.client_id}"
+
 
 class CampaignSoapResource(dg.ConfigurableResource):
     """Connection settings of the Campaign SOAP API (Rpc* web services) for one client."""
