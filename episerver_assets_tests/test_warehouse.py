@@ -96,17 +96,6 @@ def test_awkward_values_round_trip_exactly(warehouse):
     assert pd.isna(stored["created"].iloc[1])
 
 
-def test_replace_partitions_replaces_a_batch_of_days_at_once(warehouse):
-    table = clicks_table()
-    warehouse.ensure_table(table)
-    warehouse.replace_partition(table, "partition_date", DAY_1, day_rows(DAY_1, 5))
-    loaded = warehouse.replace_partitions(
-        table, "partition_date", {DAY_1: day_rows(DAY_1, 3), DAY_2: day_rows(DAY_2, 4)}
-    )
-    assert loaded == 7
-    assert warehouse.row_count(table) == 7
-
-
 def test_missing_column_is_refused_before_anything_is_written(warehouse):
     table = clicks_table()
     warehouse.ensure_table(table)

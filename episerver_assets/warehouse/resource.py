@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 from collections.abc import Iterable
 from contextlib import contextmanager
 from functools import cached_property
@@ -20,7 +18,6 @@ from .bulk_load import load_arrow
 from .engines import create_warehouse_engine, default_warehouse_url, describe_url
 from .locking import retry_on_embedded_lock
 
-log = logging.getLogger(__name__)
 
 ArrowData = pa.Table | pa.RecordBatch | pd.DataFrame
 
@@ -102,10 +99,6 @@ class WarehouseResource(dg.ConfigurableResource):
             for table in tables:
                 connection.execute(sa.schema.CreateTable(table, if_not_exists=True))
 
-    def append(self, table: sa.Table, data: ArrowData) -> int:
-        with self.begin() as connection:
-            return load_arrow(connection, table, _as_arrow(data))
-
     def replace_partition(
         self,
         table: sa.Table,
@@ -124,15 +117,6 @@ class WarehouseResource(dg.ConfigurableResource):
             column = table.c[partition_column]
             connection.execute(sa.delete(table).where(column == partition_value))
             return sum(load_arrow(connection, table, _as_arrow(batch)) for batch in batches)
-
-    def replace_partitions(
-        self, table: sa.Table, partition_column: str, partitions: dict[Any, ArrowData]
-    ) -> int:
-        """Replace several partitions at once (a batched backfill) in one transaction."""
-        with self.begin() as connection:
-            column = table.c[partition_column]
-            connection.execute(sa.delete(table).where(column.in_(list(partitions))))
-            return sum(load_arrow(connection, table, _as_arrow(d)) for d in partitions.values())
 
     def read_frame(self, query: str | sa.Executable, **params: Any) -> pd.DataFrame:
         with self.begin() as connection:
@@ -154,6 +138,3 @@ class WarehouseResource(dg.ConfigurableResource):
         self.scalar("SELECT 1")
         return f"{self.dialect} at {self.describe()}"
 
-
-def partition_date(partition_key: str) -> dt.date:
-    return dt.date.fromisoformat(partition_key)
