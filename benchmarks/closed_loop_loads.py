@@ -21,15 +21,15 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-import episerver_assets.closed_loop.loading as loading_module
+import episerver_assets.defs.closed_loop.loading as loading_module
 import episerver_assets.warehouse.resource as warehouse_module
-from episerver_assets.closed_loop.loading import load_response_file
-from episerver_assets.closed_loop.schemas import (
+from episerver_assets.defs.closed_loop.loading import load_response_file
+from episerver_assets.defs.closed_loop.schemas import (
     RESPONSE_TABLES,
     ResponseTable,
     parse_file_name,
 )
-from episerver_assets.closed_loop.warehouse_tables import (
+from episerver_assets.defs.closed_loop.warehouse_tables import (
     PARTITION_COLUMN,
     warehouse_table,
 )

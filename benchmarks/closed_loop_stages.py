@@ -26,14 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pyarrow
 from closed_loop_loads import response_files, stage_load, stage_reference
 
-from episerver_assets.closed_loop.reader import (
+from episerver_assets.defs.closed_loop.reader import (
     DEFAULT_BATCH_ROWS,
     iter_response_batches,
 )
-from episerver_assets.closed_loop.reader.arrow_batches import raw_batches
-from episerver_assets.closed_loop.reader.header import Header
-from episerver_assets.closed_loop.reader.source import BodyTail
-from episerver_assets.closed_loop.schemas import validate_batch
+from episerver_assets.defs.closed_loop.reader.arrow_batches import raw_batches
+from episerver_assets.defs.closed_loop.reader.header import Header
+from episerver_assets.defs.closed_loop.reader.source import BodyTail
+from episerver_assets.defs.closed_loop.schemas import validate_batch
 
 
 def peak_rss_mib() -> float:

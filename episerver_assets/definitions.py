@@ -1,21 +1,15 @@
-"""The episerver-assets code location: every capability's assets, checks, sensors and resources."""
+"""The episerver-assets code location: everything under `defs/`, loaded the way `create-dagster` projects do."""
+
+from pathlib import Path
 
 import dagster as dg
-
-from .closed_loop.assets import closed_loop_responses, response_files
-from .closed_loop.jobs import closed_loop_job
-from .closed_loop.sensors import closed_loop_response_files_sensor
-from .resources import shared_resources
 
 
 def build_definitions() -> dg.Definitions:
     """Resources read the environment when this runs: `demo` calls it again after starting the sandbox."""
-    return dg.Definitions(
-        assets=[response_files, closed_loop_responses],
-        jobs=[closed_loop_job],
-        sensors=[closed_loop_response_files_sensor],
-        resources=shared_resources(),
-    )
+    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

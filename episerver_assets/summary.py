@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from .closed_loop.schemas import RESPONSE_TABLES
-from .closed_loop.warehouse_tables import warehouse_table
+from .defs.closed_loop.schemas import RESPONSE_TABLES
+from .defs.closed_loop.warehouse_tables import warehouse_table
 from .warehouse import WarehouseResource
 
 

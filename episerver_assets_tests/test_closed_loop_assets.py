@@ -8,11 +8,11 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from episerver_assets.closed_loop.assets import closed_loop_responses, response_files
-from episerver_assets.closed_loop.jobs import closed_loop_job
-from episerver_assets.closed_loop.reader import read_response_file
-from episerver_assets.closed_loop.schemas import RESPONSE_TABLES
-from episerver_assets.closed_loop.warehouse_tables import warehouse_table
+from episerver_assets.defs.closed_loop.assets import closed_loop_responses, response_files
+from episerver_assets.defs.closed_loop.jobs import closed_loop_job
+from episerver_assets.defs.closed_loop.reader import read_response_file
+from episerver_assets.defs.closed_loop.schemas import RESPONSE_TABLES
+from episerver_assets.defs.closed_loop.warehouse_tables import warehouse_table
 from episerver_assets.resources import shared_resources
 from episerver_assets.warehouse import WarehouseResource
 

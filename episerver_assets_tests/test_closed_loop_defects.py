@@ -14,7 +14,7 @@ import threading
 import pyarrow as pa
 import pytest
 
-from episerver_assets.closed_loop.reader import (
+from episerver_assets.defs.closed_loop.reader import (
     ResponseFileError,
     iter_response_batches,
     read_response_file,

@@ -15,8 +15,8 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from episerver_assets.closed_loop.reader import read_response_file
-from episerver_assets.closed_loop.schemas import (
+from episerver_assets.defs.closed_loop.reader import read_response_file
+from episerver_assets.defs.closed_loop.schemas import (
     RESPONSE_TABLES,
     ForeignKey,
     dagster_table_schema,

@@ -19,11 +19,11 @@ import pytest
 from dagster._core.definitions.sensor_definition import SensorExecutionData
 
 from episerver_assets.campaign.sftp import CampaignSftpResource, RemoteFile, SftpSession, temporary_name
-from episerver_assets.closed_loop.assets import closed_loop_responses, response_files
-from episerver_assets.closed_loop.jobs import closed_loop_job
-from episerver_assets.closed_loop.remote_days import SensorCursor, group_by_day, run_key
-from episerver_assets.closed_loop.schemas import RESPONSE_TABLES
-from episerver_assets.closed_loop.sensors import (
+from episerver_assets.defs.closed_loop.assets import closed_loop_responses, response_files
+from episerver_assets.defs.closed_loop.jobs import closed_loop_job
+from episerver_assets.defs.closed_loop.remote_days import SensorCursor, group_by_day, run_key
+from episerver_assets.defs.closed_loop.schemas import RESPONSE_TABLES
+from episerver_assets.defs.closed_loop.sensors import (
     CHECKSUM_TAG_PREFIX,
     HashBudget,
     closed_loop_response_files_sensor,

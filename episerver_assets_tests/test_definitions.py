@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from episerver_assets.definitions import defs
+from episerver_assets.definitions import build_definitions
+
+defs = build_definitions()
 
 
 def _asset_specs() -> list[dg.AssetSpec]:

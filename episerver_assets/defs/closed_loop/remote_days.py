@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ..campaign.sftp import RemoteFile
+from ...campaign.sftp import RemoteFile
 from .schemas import RESPONSE_TABLES, parse_file_name
 
 # 64 bits: collisions between two listings of the same day are not a practical concern.

@@ -6,7 +6,7 @@ import datetime as dt
 
 import dagster as dg
 
-from ..settings import setting_value
+from ...settings import setting_value
 
 DEFAULT_START_DATE = "2026-01-01"
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from ..campaign.errors import CampaignError
-from ..campaign.sftp import CampaignSftpResource, RemoteFile, SftpSession
+from ...campaign.errors import CampaignError
+from ...campaign.sftp import CampaignSftpResource, RemoteFile, SftpSession
 from .jobs import closed_loop_job
 from .partitions import daily_partitions
 from .remote_days import (

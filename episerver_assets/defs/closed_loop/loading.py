@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ..warehouse import WarehouseResource
+from ...warehouse import WarehouseResource
 from .reader import iter_response_batches
 from .schemas import ResponseTable
 from .warehouse_tables import PARTITION_COLUMN, warehouse_table, with_partition_date

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from ..campaign.sftp import CampaignSftpResource
-from ..pools import WAREHOUSE
-from ..warehouse import WarehouseResource
+from ...campaign.sftp import CampaignSftpResource
+from ...pools import WAREHOUSE
+from ...warehouse import WarehouseResource
 from .checks import asset_key, check_specs
 from .day_load import DayLoad
 from .partitions import daily_partitions

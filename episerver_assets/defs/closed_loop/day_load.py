@@ -11,8 +11,8 @@ from pathlib import Path
 import dagster as dg
 import pyarrow as pa
 
-from ..campaign.sftp import RemoteFile, SftpSession
-from ..warehouse import WarehouseResource
+from ...campaign.sftp import RemoteFile, SftpSession
+from ...warehouse import WarehouseResource
 from .checks import (
     ALL_FILES_CHECK,
     FOREIGN_KEY_CHECK,

@@ -1,0 +1,1 @@
+"""What Dagster loads: one folder per capability, each holding its assets, checks, sensors and jobs."""
