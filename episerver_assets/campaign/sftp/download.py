@@ -24,13 +24,18 @@ class TransferInterrupted(EOFError):
 
 
 class ResumableDownload:
-    """State shared by the attempts of one download: the target file and the remote size/mtime."""
+    """State shared by the attempts of one download: the target file and the remote size/mtime.
+
+    `out` needs write, tell, seek and truncate; its position is the number of bytes received.
+    """
 
     def __init__(self, remote_path: str, out: BinaryIO) -> None:
         self.remote_path = remote_path
         self.out = out
         self.expected: paramiko.SFTPAttributes | None = None
         self.progress: TransferProgress | None = None
+        self.received_bytes = 0
+        """Bytes read from the server over all attempts (more than the size only after restarts)."""
 
     def _check_remote_unchanged(self, attrs: paramiko.SFTPAttributes) -> None:
         """Resuming is only safe if the remote file is the one we started with; else start over."""
@@ -72,6 +77,7 @@ class ResumableDownload:
                 if not chunk:
                     raise TransferInterrupted(f"remote data ended at byte {offset} of {size}")
                 self.out.write(chunk)
+                self.received_bytes += len(chunk)
                 offset += len(chunk)
                 self.progress.add(len(chunk))
         return self.expected

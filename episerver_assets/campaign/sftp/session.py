@@ -17,7 +17,7 @@ import stat
 import tempfile
 from pathlib import Path
 from types import TracebackType
-from typing import Callable, TypeVar
+from typing import BinaryIO, Callable, TypeVar
 
 import paramiko
 
@@ -43,6 +43,8 @@ class SftpSession:
         self._settings = settings
         self._retry = retry
         self._connection: SftpConnection | None = None
+        self.bytes_received = 0
+        """File bytes read from the server by downloads on this session, retries included."""
 
     def __enter__(self) -> SftpSession:
         return self
@@ -153,24 +155,33 @@ class SftpSession:
         temp_path = Path(temp_name)
         try:
             with os.fdopen(handle, "wb") as out:
-                transfer = ResumableDownload(remote_path, out)
-                attrs = self._run("download", remote_path, transfer.attempt)
+                remote = self.download_to(remote_path, out)
                 out.flush()
                 os.fsync(out.fileno())
-                received = out.tell()
-            if received != attrs.st_size:
-                raise CampaignSftpError(
-                    "download",
-                    remote_path,
-                    f"size mismatch: received {received} bytes, server reported {attrs.st_size}",
-                )
             os.replace(temp_path, target)
         except BaseException:
             temp_path.unlink(missing_ok=True)
             raise
+        return remote
+
+    def download_to(self, remote_path: str, out: BinaryIO) -> RemoteFile:
+        """Write a remote file's bytes to `out` (write, tell, seek, truncate), resuming after dropped
+        connections from `out`'s position; fails unless exactly the remote size was received."""
+        transfer = ResumableDownload(remote_path, out)
+        try:
+            attrs = self._run("download", remote_path, transfer.attempt)
+        finally:
+            self.bytes_received += transfer.received_bytes
+        received = out.tell()
+        if received != attrs.st_size:
+            raise CampaignSftpError(
+                "download",
+                remote_path,
+                f"size mismatch: received {received} bytes, server reported {attrs.st_size}",
+            )
         assert transfer.progress is not None
         transfer.progress.finish()
-        return RemoteFile.from_attributes(remote_path.rsplit("/", 1)[-1], attrs)
+        return RemoteFile.from_attributes(posixpath.basename(remote_path), attrs)
 
     def upload(self, local_path: str | os.PathLike[str], remote_dir: str, final_name: str) -> RemoteFile:
         """Upload as `.<final_name>.part` in `remote_dir`, verify its size, rename to `final_name`."""
