@@ -1,35 +1,31 @@
 """The closed-loop response-file sensor against the sandbox's real SFTP server on loopback.
 
 Files are written straight into the server's directory, as Campaign's export would deliver them;
-the sensor sees them only through SFTP. `sftp_calls` counts the client's directory listings and file
-reads (the SFTP work a tick does), so the tests say how much a tick reads, never how long it took.
+the sensor sees them only through SFTP. `served` counts, on the server, the files opened and the
+bytes read; `listings` counts the client's directory listings. So the tests say how much SFTP work a
+tick does, never how long it took.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 from collections import Counter
 from pathlib import Path
 
 import dagster as dg
+import paramiko
 import pytest
 from dagster._core.definitions.sensor_definition import SensorExecutionData
 
 from episerver_assets.campaign.sftp import CampaignSftpResource, RemoteFile, SftpSession, temporary_name
 from episerver_assets.defs.closed_loop.assets import closed_loop_responses, response_files
 from episerver_assets.defs.closed_loop.jobs import closed_loop_job
-from episerver_assets.defs.closed_loop.remote_days import SensorCursor, group_by_day, run_key
+from episerver_assets.defs.closed_loop.remote_days import group_by_day
 from episerver_assets.defs.closed_loop.schemas import RESPONSE_TABLES
-from episerver_assets.defs.closed_loop.sensors import (
-    CHECKSUM_TAG_PREFIX,
-    HashBudget,
-    closed_loop_response_files_sensor,
-    evaluate_response_directory,
-    partition_bounds,
-)
+from episerver_assets.defs.closed_loop.sensors import closed_loop_response_files_sensor, partition_bounds
+from episerver_assets.sandbox import sftp_server
 from episerver_assets.sandbox.generator import write_response_day
 from episerver_assets.sandbox.sftp_server import BackgroundSftpServer
 from episerver_assets.warehouse import WarehouseResource
@@ -49,7 +45,28 @@ def response_dir(tmp_path) -> Path:
 
 
 @pytest.fixture
-def sftp(tmp_path, response_dir):
+def served(monkeypatch) -> Counter:
+    """Files opened and bytes read on the sandbox server (it runs on a thread of this process)."""
+    counts: Counter = Counter()
+    server_class = sftp_server._ChrootedSftp
+    open_file, read = server_class.open, server_class.read
+
+    def counted_open(self, *args, **kwargs):
+        counts["opened"] += 1
+        return open_file(self, *args, **kwargs)
+
+    def counted_read(self, *args, **kwargs):
+        data = read(self, *args, **kwargs)
+        counts["bytes"] += len(data)
+        return data
+
+    monkeypatch.setattr(server_class, "open", counted_open)
+    monkeypatch.setattr(server_class, "read", counted_read)
+    return counts
+
+
+@pytest.fixture
+def client(tmp_path, response_dir, served):
     server = BackgroundSftpServer(response_dir.parent, users={USER: PASSWORD}, host_key_path=tmp_path / "host_key")
     server.start()
     known_hosts = server.write_known_hosts(tmp_path / "known_hosts")
@@ -62,27 +79,21 @@ def sftp(tmp_path, response_dir):
         operation_timeout=10.0,
         retry_base_delay=0.01,
         retry_max_delay=0.05,
-    ), server
+    )
     server.stop()
 
 
 @pytest.fixture
-def client(sftp) -> CampaignSftpResource:
-    return sftp[0]
-
-
-@pytest.fixture
-def sftp_calls(monkeypatch) -> Counter:
-    """Counts SftpSession.list and SftpSession.sha256 calls; the real methods still run."""
+def listings(monkeypatch) -> Counter:
+    """Counts SftpSession.list calls; the real method still runs."""
     calls: Counter = Counter()
-    for name in ("list", "sha256"):
-        original = getattr(SftpSession, name)
+    original = SftpSession.list
 
-        def counted(self, *args, _original=original, _name=name, **kwargs):
-            calls[_name] += 1
-            return _original(self, *args, **kwargs)
+    def counted(self, *args, **kwargs):
+        calls["list"] += 1
+        return original(self, *args, **kwargs)
 
-        monkeypatch.setattr(SftpSession, name, counted)
+    monkeypatch.setattr(SftpSession, "list", counted)
     return calls
 
 
@@ -121,37 +132,52 @@ def write_file(path: Path, content: bytes, mtime: int = T0) -> None:
 
 
 def write_day(directory: Path, day: dt.date, mtime: int = T0, skip: str | None = None) -> None:
-    """Eight small files (content is never parsed by the sensor), optionally leaving one table out."""
+    """Eight small files (the sensor never reads them), optionally leaving one table out."""
     for table in RESPONSE_TABLES.values():
         if table.name != skip:
             write_file(directory / table.file_name(day), f"{table.name} of {day}\n".encode(), mtime)
 
 
-def checksum_tags(request: dg.RunRequest) -> dict[str, str]:
-    return {k: v for k, v in request.tags.items() if k.startswith(CHECKSUM_TAG_PREFIX)}
-
-
-def test_a_new_day_is_requested_once_two_looks_agree(tick, response_dir, sftp_calls):
-    written = write_response_day(response_dir, DAY, seed=4, scale="small")
+def test_a_new_day_is_requested_once_two_looks_agree(tick, response_dir, listings, served):
+    write_response_day(response_dir, DAY, seed=4, scale="small")
 
     first = tick()
     assert not first.run_requests
     assert DAY.isoformat() in first.skip_message and "next tick" in first.skip_message
-    assert sftp_calls == {"list": 1}  # first look: the listing only, no file is read
 
     second = tick()
     [request] = second.run_requests
     assert request.partition_key == DAY.isoformat()
     assert request.run_key.startswith(DAY.isoformat())
-    assert checksum_tags(request) == {
-        CHECKSUM_TAG_PREFIX + file.path.name: hashlib.sha256(file.path.read_bytes()).hexdigest()
-        for file in written.values()
-    }
-    assert sftp_calls == {"list": 2, "sha256": 8}
+    assert not any(tag.startswith("closed_loop.sha256/") for tag in request.tags)
 
     third = tick()
     assert not third.run_requests and "already requested" in third.skip_message
-    assert sftp_calls == {"list": 3, "sha256": 8}  # unchanged files are not read again
+    assert listings == {"list": 3}  # one listing per tick and nothing else
+    assert served == {}  # no file was opened, not a byte read: the run transfers each file once
+
+
+def test_the_server_side_count_sees_a_download(client, response_dir, served, tmp_path):
+    """The counter the sensor tests rely on does count what a client reads."""
+    written = write_response_day(response_dir, DAY, seed=4, scale="small")
+    clicks = written["clicks"].path
+    client.download(f"response/{clicks.name}", tmp_path / clicks.name)
+    assert served == {"opened": 1, "bytes": clicks.stat().st_size}
+
+
+def test_a_tick_never_opens_a_file_even_when_the_client_could(tick, response_dir, monkeypatch, served):
+    write_response_day(response_dir, DAY, seed=5, scale="small")
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the sensor opened a remote file")
+
+    for name in ("sha256", "download", "stat"):
+        monkeypatch.setattr(SftpSession, name, forbidden, raising=False)
+    monkeypatch.setattr(paramiko.SFTPClient, "open", forbidden)
+    tick()
+    [request] = tick().run_requests
+    assert request.partition_key == DAY.isoformat()
+    assert served["opened"] == 0 and served["bytes"] == 0
 
 
 def _requested_day(tick, response_dir) -> dg.RunRequest:
@@ -161,36 +187,44 @@ def _requested_day(tick, response_dir) -> dg.RunRequest:
     return request
 
 
-def test_the_same_bytes_delivered_again_give_the_same_run_key(tick, response_dir):
+def test_an_unchanged_day_is_not_requested_again_even_with_a_lost_cursor(tick, response_dir):
+    before = _requested_day(tick, response_dir)
+    for _ in range(2):
+        result = tick()
+        assert not result.run_requests and "1 day(s) already requested and unchanged" in result.skip_message
+
+    tick.cursor = None  # the sensor reset: Dagster then skips the request by its run key
+    tick()
+    [again] = tick().run_requests
+    assert again.run_key == before.run_key
+
+
+def test_a_redelivered_file_gets_a_new_run_key_after_two_looks(tick, response_dir, served):
     before = _requested_day(tick, response_dir)
     clicks = response_dir / RESPONSE_TABLES["clicks"].file_name(DAY)
-    write_file(clicks, clicks.read_bytes(), mtime=T0 + 3600)
+    write_file(clicks, clicks.read_bytes(), mtime=T0 + 3600)  # the same bytes, delivered again
 
     assert not tick().run_requests  # a changed listing waits for a second look
-    again = tick().run_requests
-    # Dagster skips a request whose run key it has seen: the unchanged file is not loaded twice.
-    assert [r.run_key for r in again] == [before.run_key]
+    [again] = tick().run_requests
+    # The sensor cannot tell identical bytes without reading them; the run hashes while downloading
+    # and records the table as unchanged, so the run costs one transfer and loads nothing.
+    assert again.partition_key == before.partition_key and again.run_key != before.run_key
     assert not tick().run_requests
+    assert served["bytes"] == 0
 
 
-def test_a_corrected_file_is_requested_again_with_a_new_run_key(tick, response_dir):
+def test_a_corrected_file_of_the_same_size_is_requested_again(tick, response_dir):
     before = _requested_day(tick, response_dir)
     clicks = response_dir / RESPONSE_TABLES["clicks"].file_name(DAY)
-    corrected = clicks.read_bytes().upper()  # same size: only the checksum can tell
-    write_file(clicks, corrected, mtime=T0 + 3600)
+    write_file(clicks, clicks.read_bytes().upper(), mtime=T0 + 60)  # same size, new mtime
 
     tick()
     [after] = tick().run_requests
     assert after.partition_key == before.partition_key
-    assert after.run_key != before.run_key
-    tag = CHECKSUM_TAG_PREFIX + clicks.name
-    assert after.tags[tag] == hashlib.sha256(corrected).hexdigest() != before.tags[tag]
-    unchanged = checksum_tags(before)
-    del unchanged[tag]
-    assert {k: v for k, v in checksum_tags(after).items() if k != tag} == unchanged
+    assert after.run_key.startswith(DAY.isoformat()) and after.run_key != before.run_key
 
 
-def test_an_incomplete_day_and_temporary_names_are_not_requested(tick, response_dir, sftp_calls):
+def test_an_incomplete_day_and_temporary_names_are_not_requested(tick, response_dir, served):
     write_day(response_dir, DAY, skip="clicks")
     clicks = RESPONSE_TABLES["clicks"].file_name(DAY)
     write_file(response_dir / temporary_name(clicks), b"half a file")
@@ -200,11 +234,11 @@ def test_an_incomplete_day_and_temporary_names_are_not_requested(tick, response_
         result = tick()
         assert not result.run_requests
         assert f"{DAY} (missing clicks)" in result.skip_message
-    assert sftp_calls["sha256"] == 0
 
     os.replace(response_dir / temporary_name(clicks), response_dir / clicks)  # the upload's final rename
     assert not tick().run_requests
     assert [r.partition_key for r in tick().run_requests] == [DAY.isoformat()]
+    assert served["opened"] == 0
 
 
 def test_a_file_still_growing_is_requested_only_once_its_size_holds(tick, response_dir):
@@ -217,10 +251,10 @@ def test_a_file_still_growing_is_requested_only_once_its_size_holds(tick, respon
         os.utime(opens, (T0, T0))
         assert not tick().run_requests
     [request] = tick().run_requests
-    assert request.tags[CHECKSUM_TAG_PREFIX + opens.name] == hashlib.sha256(opens.read_bytes()).hexdigest()
+    assert request.partition_key == DAY.isoformat()
 
 
-def test_days_without_a_partition_are_left_alone(tick, response_dir, sftp_calls):
+def test_days_without_a_partition_are_left_alone(tick, response_dir):
     before_start, after_end = FIRST_DAY - dt.timedelta(days=1), LAST_DAY + dt.timedelta(days=1)
     write_day(response_dir, before_start)
     write_day(response_dir, after_end)
@@ -228,11 +262,10 @@ def test_days_without_a_partition_are_left_alone(tick, response_dir, sftp_calls)
         result = tick()
         assert not result.run_requests
         assert "2 day(s) outside the partitions" in result.skip_message
-    assert sftp_calls["sha256"] == 0
     assert json.loads(tick.cursor or "{}") == {}
 
 
-def test_thousands_of_files_keep_the_cursor_small_and_a_tick_to_one_listing(tick, response_dir, sftp_calls):
+def test_thousands_of_files_keep_the_cursor_small_and_a_tick_to_one_listing(tick, response_dir, listings, served):
     days = [LAST_DAY - dt.timedelta(days=n) for n in range(30)]
     for day in days:
         write_day(response_dir, day)
@@ -242,55 +275,17 @@ def test_thousands_of_files_keep_the_cursor_small_and_a_tick_to_one_listing(tick
     assert not tick().run_requests
     requested = tick().run_requests
     assert sorted(r.partition_key for r in requested) == sorted(d.isoformat() for d in days)
-    assert sftp_calls == {"list": 2, "sha256": 30 * 8}
+    assert len({r.run_key for r in requested}) == 30
 
     quiet = tick()
     assert not quiet.run_requests and "30 day(s) already requested" in quiet.skip_message
-    assert sftp_calls == {"list": 3, "sha256": 30 * 8}
+    assert listings == {"list": 3} and served == {}
     assert len(tick.cursor) < 2048
 
     for table in RESPONSE_TABLES.values():  # the server expires the oldest day
         (response_dir / table.file_name(days[-1])).unlink()
     tick()
     assert days[-1].isoformat() not in tick.cursor and len(json.loads(tick.cursor)["requested"]) == 29
-
-
-def test_hashing_stops_at_the_budget_and_resumes_without_reading_a_file_twice(client, response_dir, sftp_calls):
-    write_day(response_dir, DAY)
-    write_day(response_dir, LAST_DAY)
-    budget_bytes = 3 * (response_dir / RESPONSE_TABLES["clicks"].file_name(DAY)).stat().st_size
-    cursor, log, requested = None, dg.get_dagster_logger(), []
-    for _ in range(10):
-        result = evaluate_response_directory(cursor, client, HashBudget(max_bytes=budget_bytes), log)
-        cursor = result.cursor
-        requested += [r.partition_key for r in result.run_requests or ()]
-        assert len(SensorCursor.from_json(cursor).checksums) < 8  # only the day being hashed
-        if len(requested) == 2:
-            break
-    assert requested == [DAY.isoformat(), LAST_DAY.isoformat()]  # oldest day first
-    assert sftp_calls["sha256"] == 16
-
-
-def test_the_budget_predicts_a_file_from_the_pace_so_far():
-    now = [100.0]
-    budget = HashBudget(seconds=25.0, max_bytes=10**9, clock=lambda: now[0])
-    assert budget.allows(5 * 10**9)  # the first file always goes, or a huge file would never be read
-    budget.spend(100 * 10**6)
-    now[0] += 10.0  # 10 MB/s so far
-    assert budget.allows(100 * 10**6)  # 10 s more: ends at 20 s
-    assert not budget.allows(200 * 10**6)  # 20 s more: would end at 30 s
-    assert not budget.allows(950 * 10**6)  # beyond the byte budget in any case
-
-
-def test_a_read_that_fails_leaves_the_day_pending(sftp, tick, response_dir):
-    client, server = sftp
-    write_day(response_dir, DAY)
-    tick()
-    server.faults.drop_reads_after(0, times=2)  # both attempts of the tick's session fail
-    failed = tick()
-    assert not failed.run_requests and DAY.isoformat() in failed.skip_message
-    [request] = tick().run_requests
-    assert request.partition_key == DAY.isoformat()
 
 
 def _remote(name: str, size: int = 10, mtime: int = T0) -> RemoteFile:
@@ -313,15 +308,19 @@ def test_grouping_prefers_the_gzip_file_like_the_run_and_ignores_other_names():
     }
 
 
-def test_fingerprint_follows_sizes_and_mtimes_and_run_key_follows_content_only():
+def test_run_key_is_the_day_and_a_hash_of_names_sizes_and_mtimes():
     day = dt.date(2026, 11, 1)
-    fingerprint = group_by_day([_remote("20261101_clicks.csv")])[day].fingerprint
-    assert group_by_day([_remote("20261101_clicks.csv")])[day].fingerprint == fingerprint
-    assert group_by_day([_remote("20261101_clicks.csv", size=11)])[day].fingerprint != fingerprint
-    assert group_by_day([_remote("20261101_clicks.csv", mtime=T0 + 1)])[day].fingerprint != fingerprint
-    assert run_key(day, {"b": "2", "a": "1"}) == run_key(day, {"a": "1", "b": "2"})
-    assert run_key(day, {"a": "1"}) != run_key(day, {"a": "2"})
-    assert run_key(day, {"a": "1"}) != run_key(day + dt.timedelta(days=1), {"a": "1"})
+
+    def key(*listing: RemoteFile) -> str:
+        return group_by_day(listing)[day].run_key
+
+    base = key(_remote("20261101_clicks.csv"), _remote("20261101_opens.csv"))
+    assert base.startswith("2026-11-01:")
+    assert key(_remote("20261101_opens.csv"), _remote("20261101_clicks.csv")) == base  # order of the listing
+    assert key(_remote("20261101_clicks.csv", size=11), _remote("20261101_opens.csv")) != base
+    assert key(_remote("20261101_clicks.csv", mtime=T0 + 1), _remote("20261101_opens.csv")) != base
+    assert key(_remote("20261101_clicks.csv")) != base
+    assert group_by_day([_remote("20261102_clicks.csv")])[day + dt.timedelta(days=1)].run_key != base
 
 
 def test_sensor_definition():
@@ -330,5 +329,5 @@ def test_sensor_definition():
     assert sensor.job_name == closed_loop_job.name
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
     assert sensor.minimum_interval_seconds == 60
-    assert "checksum" in sensor.description
+    assert "never reads a file" in sensor.description
     assert sensor.required_resource_keys == {"sftp"}

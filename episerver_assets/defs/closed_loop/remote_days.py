@@ -1,12 +1,16 @@
 """Which response days on the SFTP server are complete and stable, and what the sensor remembers.
 
-Pure logic, no I/O: the sensor lists the directory once, these functions decide what to do with the
-listing, the sensor hashes files and requests runs. A day goes through three looks:
+Pure logic, no I/O: the sensor lists the directory once, these functions decide from that listing
+alone (names, sizes, mtimes; no file is read). A day goes through three looks:
 
 1. complete (all eight tables under final names) but new or changed since the last tick: remembered
-   as *pending* with its listing fingerprint (names, sizes, mtimes);
-2. the same fingerprint again at the next tick: *stable*, so its files are hashed and the day requested;
+   as *pending* with its listing fingerprint;
+2. the same fingerprint again at the next tick: *stable*, so the day is requested with a run key made
+   of that fingerprint;
 3. *requested* with that fingerprint: nothing more happens until its listing changes again.
+
+Whether changed bytes are really new is the run's business: it hashes each file while downloading it
+and records a table-day whose bytes equal its last load as unchanged instead of loading it again.
 """
 
 from __future__ import annotations
@@ -53,6 +57,11 @@ class ResponseDay:
         """Changes whenever a file of the day appears, grows, shrinks or is written again."""
         return short_hash(*(f"{f.name}:{file_state(f)}" for f in sorted(self.files.values(), key=_name)))
 
+    @property
+    def run_key(self) -> str:
+        """The same listing gives the same key (Dagster skips the request), any delivery a new one."""
+        return f"{self.day.isoformat()}:{self.fingerprint}"
+
 
 def _name(remote: RemoteFile) -> str:
     return remote.name
@@ -72,44 +81,30 @@ def group_by_day(listing: Iterable[RemoteFile]) -> dict[dt.date, ResponseDay]:
     return {day: ResponseDay(day, files) for day, files in sorted(by_day.items())}
 
 
-def run_key(day: dt.date, checksums: Mapping[str, str]) -> str:
-    """Same bytes give the same key (Dagster skips the request), a corrected file a new one."""
-    return f"{day.isoformat()}:" + short_hash(day.isoformat(), *(f"{n}:{checksums[n]}" for n in sorted(checksums)))
-
-
 @dataclass
 class SensorCursor:
-    """What the sensor carries from tick to tick; only days still on the server, so it stays small.
-
-    `checksums` holds `size:mtime:sha256` per file of a day whose hashing a tick's budget cut short,
-    so the next tick does not read those files again.
-    """
+    """What the sensor carries from tick to tick: one fingerprint per day still on the server."""
 
     pending: dict[str, str] = field(default_factory=dict)
     requested: dict[str, str] = field(default_factory=dict)
-    checksums: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, text: str | None) -> SensorCursor:
         if not text:
             return cls()
         data = json.loads(text)
-        return cls(data.get("pending", {}), data.get("requested", {}), data.get("checksums", {}))
+        return cls(data.get("pending", {}), data.get("requested", {}))
 
     def to_json(self) -> str:
-        data = {"pending": self.pending, "requested": self.requested, "checksums": self.checksums}
+        data = {"pending": self.pending, "requested": self.requested}
         return json.dumps({k: v for k, v in data.items() if v}, sort_keys=True, separators=(",", ":"))
-
-    def cached_checksum(self, remote: RemoteFile) -> str | None:
-        state, _, checksum = self.checksums.get(remote.name, "").rpartition(":")
-        return checksum if state == file_state(remote) else None
 
 
 @dataclass
 class TickPlan:
     """A listing's days sorted by what this tick does with them (oldest day first in each list)."""
 
-    stable: list[ResponseDay] = field(default_factory=list)  # hash and request now
+    stable: list[ResponseDay] = field(default_factory=list)  # request now
     settling: list[ResponseDay] = field(default_factory=list)  # new or changed: look again next tick
     incomplete: list[ResponseDay] = field(default_factory=list)
     out_of_range: list[ResponseDay] = field(default_factory=list)  # no such partition (yet)
@@ -135,28 +130,11 @@ def plan_tick(
     return plan
 
 
-def next_cursor(
-    days: Mapping[dt.date, ResponseDay],
-    cursor: SensorCursor,
-    plan: TickPlan,
-    requested: Iterable[dt.date],
-    checksums: Mapping[str, str],
-) -> SensorCursor:
-    """The cursor after this tick: days that left the server are forgotten.
-
-    `checksums` are `size:mtime:sha256` of files hashed for days not requested this tick.
-    """
-    requested = set(requested)
+def next_cursor(days: Mapping[dt.date, ResponseDay], cursor: SensorCursor, plan: TickPlan) -> SensorCursor:
+    """The cursor after this tick, which requests `plan.stable`: days that left the server are forgotten."""
     on_server = {day.isoformat() for day in days}
-    still_pending = [d for d in plan.stable + plan.settling if d.day not in requested]
-    pending_files = {f.name: file_state(f) for d in still_pending for f in d.files.values()}
     return SensorCursor(
-        pending={d.day.isoformat(): d.fingerprint for d in still_pending},
+        pending={d.day.isoformat(): d.fingerprint for d in plan.settling},
         requested={k: v for k, v in cursor.requested.items() if k in on_server}
-        | {day.isoformat(): days[day].fingerprint for day in requested},
-        checksums={
-            name: value
-            for name, value in checksums.items()
-            if value.rpartition(":")[0] == pending_files.get(name)
-        },
+        | {d.day.isoformat(): d.fingerprint for d in plan.stable},
     )
