@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from contextlib import contextmanager
 from functools import cached_property
@@ -17,6 +18,7 @@ from ..settings import resolved
 from .bulk_load import load_arrow
 from .engines import create_warehouse_engine, default_warehouse_url, describe_url
 from .locking import retry_on_embedded_lock
+from .partition_lock import lock_partition_in_process, lock_partition_on_server
 
 
 ArrowData = pa.Table | pa.RecordBatch | pd.DataFrame
@@ -36,6 +38,10 @@ class WarehouseResource(dg.ConfigurableResource):
 
     url: str = ""
     lock_timeout_seconds: float = 60.0
+    partition_lock_timeout_seconds: float = 600.0
+    """How long a partition replace waits for another writer of the same partition before failing with
+    PartitionBusyError (naming table and partition); on the embedded engine, also how long it waits
+    for another process's file lock."""
 
     _engine: sa.Engine | None = PrivateAttr(default=None)
     _held: sa.Connection | None = PrivateAttr(default=None)
@@ -57,8 +63,8 @@ class WarehouseResource(dg.ConfigurableResource):
     def describe(self) -> str:
         return describe_url(self.resolved_url)
 
-    def _connect(self) -> sa.Connection:
-        return retry_on_embedded_lock(self.engine.connect, self.lock_timeout_seconds)
+    def _connect(self, wait_seconds: float | None = None) -> sa.Connection:
+        return retry_on_embedded_lock(self.engine.connect, wait_seconds or self.lock_timeout_seconds)
 
     @contextmanager
     def session(self):
@@ -78,13 +84,14 @@ class WarehouseResource(dg.ConfigurableResource):
             self._held = None
 
     @contextmanager
-    def begin(self):
-        """One transaction; on the embedded engine, waits briefly for another process's write lock."""
+    def begin(self, wait_seconds: float | None = None):
+        """One transaction; on the embedded engine, waits for another process's write lock
+        (`wait_seconds`, default lock_timeout_seconds)."""
         if self._held is not None:
             with self._held.begin():
                 yield self._held
             return
-        connection = self._connect()
+        connection = self._connect(wait_seconds)
         try:
             with connection.begin():
                 yield connection
@@ -109,14 +116,32 @@ class WarehouseResource(dg.ConfigurableResource):
         """Delete the partition's rows and insert the new ones in one transaction.
 
         `batches` may be a lazy iterator (a large file read batch by batch): if it raises half-way,
-        the transaction rolls back and the partition keeps its previous contents.
+        the transaction rolls back and the partition keeps its previous contents. Replaces of the
+        same (table, partition) run one after the other, whichever process or thread starts them:
+        the later one waits (up to partition_lock_timeout_seconds) and then replaces the earlier's rows.
         """
         if isinstance(batches, pa.Table | pa.RecordBatch | pd.DataFrame):
             batches = [batches]
-        with self.begin() as connection:
+        with self._exclusive_replace(table, partition_value) as connection:
             column = table.c[partition_column]
             connection.execute(sa.delete(table).where(column == partition_value))
             return sum(load_arrow(connection, table, _as_arrow(batch)) for batch in batches)
+
+    @contextmanager
+    def _exclusive_replace(self, table: sa.Table, partition_value: Any):
+        """A transaction that holds the partition's lock: taken before the DELETE sees any rows."""
+        wait = self.partition_lock_timeout_seconds
+        if self.dialect == "postgresql":
+            with self.begin(wait) as connection:
+                lock_partition_on_server(connection, table.fullname, partition_value, wait)
+                yield connection
+            return
+        # The process lock comes first: the DuckDB transaction's snapshot must follow the previous
+        # writer's commit.
+        database = os.path.realpath(self.engine.url.database or ":memory:")
+        with lock_partition_in_process(database, table.fullname, partition_value, wait):
+            with self.begin(wait) as connection:
+                yield connection
 
     def read_frame(self, query: str | sa.Executable, **params: Any) -> pd.DataFrame:
         with self.begin() as connection:
