@@ -42,6 +42,57 @@ class CampaignConnectionError(CampaignError):
         super().__init__(f"{method} {self.url} failed: {reason}")
 
 
+class CampaignDeadlineExceeded(CampaignConnectionError):
+    """One HTTP exchange (connect, headers and the whole body) outlasted its wall-clock deadline.
+
+    Raised for a server that answers too slowly or drips its answer; never retried, since the
+    deadline is the caller's budget for the call. `effect_unknown` as for any connection error.
+    """
+
+    def __init__(self, method: str, url: str, seconds: float, *, effect_unknown: bool) -> None:
+        self.seconds = seconds
+        super().__init__(method, url, f"deadline of {seconds:g} s exceeded", effect_unknown=effect_unknown)
+
+
+class CampaignProtocolError(CampaignError):
+    """The server answered, but not as the API promises (bad body, redirect, runaway paging).
+
+    Never retried: the same request would get the same broken answer.
+    """
+
+    def __init__(self, method: str, url: str, reason: str) -> None:
+        self.method = method
+        self.url = redact_url(url)
+        self.reason = reason
+        super().__init__(f"{method} {self.url}: {reason}")
+
+
+class CampaignInvalidResponse(CampaignProtocolError):
+    """A body that is not the JSON the API documents (HTML error page, truncated or malformed JSON)."""
+
+
+class CampaignResponseTooLarge(CampaignProtocolError):
+    """A body (counted after decompression) larger than the configured cap; reading stopped there."""
+
+    def __init__(self, method: str, url: str, limit: int) -> None:
+        self.limit = limit
+        super().__init__(method, url, f"response body exceeds the cap of {limit} bytes")
+
+
+class CampaignUnexpectedRedirect(CampaignProtocolError):
+    """A 3xx answer: the API never redirects, and following one could send credentials elsewhere."""
+
+    def __init__(self, method: str, url: str, status: int, location: str | None) -> None:
+        self.status = status
+        self.location = redact_url(location) if location else None
+        target = f" to {self.location}" if self.location else ""
+        super().__init__(method, url, f"unexpected redirect HTTP {status}{target} (not followed)")
+
+
+class CampaignPagingError(CampaignProtocolError):
+    """Paging went wrong: a link repeats a page, leaves the API, or there are more pages than allowed."""
+
+
 class CampaignOutcomeUnknown(CampaignError):
     """A write that is not safe to repeat failed in a way that leaves its effect unknown.
 

@@ -31,7 +31,7 @@ from types import TracebackType
 
 import httpx
 
-from ..errors import CampaignError
+from ..errors import CampaignError, redact_url
 from .http import RestSession
 from .models import AuthenticatedUser, CheckResult
 from .recipients import RecipientOperations
@@ -48,19 +48,25 @@ class CampaignRestClient(RecipientOperations, SuppressionOperations, WebhookOper
         self._batch_size = batch_size
 
     def authenticated_user(self) -> AuthenticatedUser:
-        return AuthenticatedUser.from_json(self._session.send_json("GET", self._session.url("users", "authenticated")))
+        url = self._session.url("users", "authenticated")
+        return AuthenticatedUser.from_json(self._session.send_json("GET", url, expect=dict))
 
     def check(self) -> CheckResult:
         """Cheap check of URL, client id and credentials (`GET /users/authenticated`), for `doctor`.
 
-        One attempt only: `doctor` should answer quickly, not wait out the backoff.
+        One attempt only: `doctor` should answer quickly, not wait out the backoff. Passes only when
+        the answer names the authenticated user: anything else (a proxy's page, an empty object)
+        means we did not reach the API as ourselves.
         """
         once = self._session.with_policy(replace(self._session.policy, max_attempts=1))
+        url = once.url("users", "authenticated")
         try:
-            user = AuthenticatedUser.from_json(once.send_json("GET", once.url("users", "authenticated")))
+            user = AuthenticatedUser.from_json(once.send_json("GET", url, expect=dict))
         except CampaignError as error:
             return CheckResult(False, str(error))
-        return CheckResult(True, f"REST API at {self._session.base}: authenticated as {user.username or user.id}")
+        if not isinstance(user.username, str) or not user.username.strip():
+            return CheckResult(False, f"GET {redact_url(url)}: the answer names no authenticated user")
+        return CheckResult(True, f"REST API at {redact_url(self._session.base)}: authenticated as {user.username}")
 
     @property
     def http(self) -> httpx.Client:

@@ -6,6 +6,12 @@ Retry rule (see also the per-operation table in `client.py`):
 - 5xx, read/write timeouts, dropped connections: the effect is unknown. Repeatable requests (reads,
   idempotent writes) are sent again; other writes raise `CampaignOutcomeUnknown` at once and the
   operation decides, usually by reading the server's state first (`write_checked`).
+- Never retried, because the same request would meet the same server: an exchange that outlasts its
+  deadline (`CampaignDeadlineExceeded`, or `CampaignOutcomeUnknown` for a write not safe to repeat),
+  a body over the size cap, a body that is not JSON, any 3xx (redirects are never followed).
+
+Every exchange (connect, request, headers, whole body) has a wall-clock deadline and its decoded body
+a size cap (`CallLimits`), enforced while it streams in (`deadline.py`, `body.py`).
 """
 
 from __future__ import annotations
@@ -13,24 +19,24 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
-from urllib.parse import quote, urljoin, urlsplit
+from dataclasses import dataclass
+from typing import Any, NamedTuple, TypeVar
+from urllib.parse import quote
 
 import httpx
 
 from ..errors import (
-    CampaignAuthError,
     CampaignConfigError,
-    CampaignConflict,
     CampaignConnectionError,
-    CampaignError,
-    CampaignHttpError,
-    CampaignNotFound,
+    CampaignDeadlineExceeded,
     CampaignOutcomeUnknown,
-    CampaignRateLimited,
-    CampaignServerError,
+    CampaignUnexpectedRedirect,
 )
 from ..retry import RetryPolicy, parse_retry_after
+from .body import decode_json, read_body
+from .deadline import Deadline
+from .error_responses import http_error, request_url
+from .paging import iterate_pages
 from .throttle import Throttle
 
 logger = logging.getLogger("episerver_assets.campaign.rest")
@@ -40,6 +46,27 @@ T = TypeVar("T")
 # Failures where the request provably never reached the service.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
+ERROR_BODY_BYTES = 64 * 1024
+"""An error response is read only for its message: the rest of a longer body is dropped."""
+
+
+@dataclass(frozen=True)
+class CallLimits:
+    """Bounds of one call: wall-clock seconds per HTTP exchange, decoded body bytes, pages per listing."""
+
+    deadline_seconds: float = 180.0
+    max_response_bytes: int = 64 * 1024 * 1024
+    max_pages: int = 100_000
+
+
+class _Failure(NamedTuple):
+    """An attempt that may be retried: why, whether its effect is unknown, and what the server asked."""
+
+    reason: str
+    effect_unknown: bool
+    retry_after: float | None
+    cause: httpx.Response | httpx.TransportError
+
 
 class Safety(enum.Enum):
     """Whether a request may be sent again when its effect is unknown."""
@@ -48,62 +75,26 @@ class Safety(enum.Enum):
     NOT_REPEATABLE = "not-repeatable"
 
 
-def error_message(response: httpx.Response) -> str:
-    """The service's error text (`errorMessage` of the JSON error body), else a short body excerpt."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        for key in ("errorMessage", "message", "error"):
-            if body.get(key):
-                return str(body[key])
-    return response.text[:300] or response.reason_phrase
-
-
-def http_error(response: httpx.Response) -> CampaignHttpError:
-    """Map an error response to the most specific exception type."""
-    status = response.status_code
-    kind = {401: CampaignAuthError, 403: CampaignAuthError, 404: CampaignNotFound, 409: CampaignConflict,
-            429: CampaignRateLimited}.get(status, CampaignServerError if status >= 500 else CampaignHttpError)
-    code = None
-    try:
-        body = response.json()
-        code = str(body.get("errorCode")) if isinstance(body, dict) and body.get("errorCode") else None
-    except ValueError:
-        pass
-    return kind(
-        status, error_message(response), response.request.method, str(response.request.url),
-        error_code=code, retry_after=parse_retry_after(response.headers.get("Retry-After")),
-    )
-
-
-def _request_url(failure: httpx.Response | httpx.TransportError, fallback: str) -> str:
-    """The URL as sent, query included, when the failure still knows its request."""
-    try:
-        return str(failure.request.url)
-    except RuntimeError:  # an httpx exception raised without a request attached
-        return fallback
-
-
 class RestSession:
-    """Sends requests for one Campaign client: throttled, retried, errors typed."""
+    """Sends requests for one Campaign client: throttled, retried, bounded, errors typed."""
 
-    def __init__(self, http: httpx.Client, base: str, policy: RetryPolicy, throttle: Throttle) -> None:
+    def __init__(self, http: httpx.Client, base: str, policy: RetryPolicy, throttle: Throttle,
+                 limits: CallLimits | None = None) -> None:
         self.http = http
         self.base = base.rstrip("/")
         self.policy = policy
         self.throttle = throttle
+        self.limits = limits or CallLimits()
 
     @classmethod
     def for_client(cls, http: httpx.Client, rest_url: str, client_id: str, policy: RetryPolicy,
-                   throttle: Throttle) -> RestSession:
+                   throttle: Throttle, limits: CallLimits | None = None) -> RestSession:
         """A session for `{rest_url}/{client_id}/...` (the client id is a path segment)."""
-        return cls(http, f"{rest_url.rstrip('/')}/{quote(str(client_id), safe='')}", policy, throttle)
+        return cls(http, f"{rest_url.rstrip('/')}/{quote(str(client_id), safe='')}", policy, throttle, limits)
 
     def with_policy(self, policy: RetryPolicy) -> RestSession:
-        """The same connection pool and throttle with another retry policy."""
-        return RestSession(self.http, self.base, policy, self.throttle)
+        """The same connection pool, throttle and limits with another retry policy."""
+        return RestSession(self.http, self.base, policy, self.throttle, self.limits)
 
     def url(self, *segments: object) -> str:
         """Absolute URL of an API path; every segment is percent-encoded (ids may hold '/', '@', '+')."""
@@ -112,7 +103,7 @@ class RestSession:
     def send(self, method: str, url: str, *, params: dict[str, Any] | None = None,
              data: Any = None, json: Any = None, safety: Safety = Safety.REPEATABLE,
              recipient_read: bool = False) -> httpx.Response:
-        """Send one request, retrying transient failures as the module rule says; 2xx/3xx returned."""
+        """Send one request, retrying transient failures as the module rule says; a read 2xx returned."""
         return self.send_tracked(method, url, params=params, data=data, json=json, safety=safety,
                                  recipient_read=recipient_read)[0]
 
@@ -123,27 +114,12 @@ class RestSession:
         attempt, resent_after_unknown = 0, False
         while True:
             attempt += 1
-            effect_unknown, retry_after, reason, failure = False, None, "", None
-            try:
-                with self.throttle.slot(recipient_read):
-                    response = self.http.request(method, url, params=params, data=data, json=json)
-            except httpx.UnsupportedProtocol as exc:
-                raise CampaignConfigError(f"REST URL {_request_url(exc, url)} is unusable: {exc}") from exc
-            except _NOT_SENT as exc:
-                reason, failure = f"{type(exc).__name__}: {exc}", exc
-            except httpx.TransportError as exc:
-                effect_unknown, reason, failure = True, f"{type(exc).__name__}: {exc}", exc
-            else:
-                status = response.status_code
-                if status < 400:
-                    return response, resent_after_unknown
-                if status != 429 and status < 500:
-                    raise http_error(response)
-                effect_unknown = status >= 500
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                reason = f"HTTP {status}"
-                failure = response
-            full_url = _request_url(failure, url)
+            with self.throttle.slot(recipient_read):
+                outcome = self._attempt(method, url, params, data, json, safety)
+            if isinstance(outcome, httpx.Response):
+                return outcome, resent_after_unknown
+            reason, effect_unknown, retry_after, failure = outcome
+            full_url = request_url(failure, url)
             if effect_unknown and safety is Safety.NOT_REPEATABLE:
                 status = failure.status_code if isinstance(failure, httpx.Response) else None
                 raise CampaignOutcomeUnknown(method, full_url, reason, status)
@@ -161,10 +137,51 @@ class RestSession:
             if delay > 0:
                 self.policy.sleep(delay)
 
-    def send_json(self, method: str, url: str, **kwargs: Any) -> Any:
-        """`send` and decode the JSON body (None for an empty body, e.g. 204)."""
-        response = self.send(method, url, **kwargs)
-        return response.json() if response.content else None
+    def _attempt(self, method: str, url: str, params: dict[str, Any] | None, data: Any, json: Any,
+                 safety: Safety) -> httpx.Response | _Failure:
+        """One exchange under its deadline: the read response, a retryable failure, or a raised error."""
+        deadline = Deadline(self.limits.deadline_seconds)
+        try:
+            with deadline.applied():
+                response = self._exchange(method, url, params, data, json, deadline)
+        except httpx.UnsupportedProtocol as exc:
+            raise CampaignConfigError(f"REST URL {request_url(exc, url)} is unusable: {exc}") from exc
+        except httpx.TransportError as exc:
+            effect_unknown = not isinstance(exc, _NOT_SENT)
+            if not deadline.expired():
+                return _Failure(f"{type(exc).__name__}: {exc}", effect_unknown, None, exc)
+            full_url = request_url(exc, url)
+            if effect_unknown and safety is Safety.NOT_REPEATABLE:
+                raise CampaignOutcomeUnknown(method, full_url, f"deadline of {deadline.seconds:g} s exceeded") from exc
+            raise CampaignDeadlineExceeded(method, full_url, deadline.seconds, effect_unknown=effect_unknown) from exc
+        status = response.status_code
+        if status < 400:
+            return response
+        if status != 429 and status < 500:
+            raise http_error(response)
+        return _Failure(f"HTTP {status}", status >= 500, parse_retry_after(response.headers.get("Retry-After")),
+                        response)
+
+    def _exchange(self, method: str, url: str, params: dict[str, Any] | None, data: Any, json: Any,
+                  deadline: Deadline) -> httpx.Response:
+        """Send and read the whole body under the size cap; any 3xx is refused, never followed."""
+        request = self.http.build_request(method, url, params=params, data=data, json=json)
+        response = self.http.send(request, stream=True)
+        try:
+            status = response.status_code
+            if 300 <= status < 400:
+                raise CampaignUnexpectedRedirect(method, str(request.url), status, response.headers.get("Location"))
+            limit = self.limits.max_response_bytes
+            read_body(response, limit=min(limit, ERROR_BODY_BYTES) if status >= 400 else limit,
+                      deadline=deadline, truncate=status >= 400)
+        finally:
+            response.close()
+        return response
+
+    def send_json(self, method: str, url: str, *, expect: type | None = None, **kwargs: Any) -> Any:
+        """`send` and decode the JSON body (None for an empty body, e.g. 204, unless `expect` says
+        which JSON type the body must be); `CampaignInvalidResponse` when it is not that JSON."""
+        return decode_json(self.send(method, url, **kwargs), expect)
 
     def write_checked(self, what: str, send: Callable[[], T], check: Callable[[], T | None]) -> T:
         """Send a write that is unsafe to repeat blindly; after a lost outcome, look before resending.
@@ -194,34 +211,10 @@ class RestSession:
 
     def pages(self, url: str, params: dict[str, Any], *, page_size: int | None,
               recipient_read: bool = False) -> Iterator[list[dict]]:
-        """Yield the `elements` of each page, following `links` rel=next.
+        """Yield the `elements` of each page, following `links` rel=next (checked: `paging.py`).
 
         If a body carries no `links` at all, the next page is requested by offset while pages come
         back full. `page_size=None` for endpoints without an offset parameter (links only). The
         throttle slot is held per request only, never while the caller consumes a page.
         """
-        query: dict[str, Any] | None = dict(params)
-        offset = 0
-        if page_size is not None:
-            query.update(offset=offset, limit=page_size)
-        while True:
-            response = self.send("GET", url, params=query, recipient_read=recipient_read)
-            body = response.json()
-            elements = body.get("elements") or []
-            yield elements
-            next_href = next((link.get("href") for link in body.get("links") or []
-                              if link.get("rel") == "next" and link.get("href")), None)
-            if next_href:
-                url, query = self._same_api(urljoin(str(response.request.url), next_href)), None
-            elif "links" not in body and page_size is not None and len(elements) >= page_size > 0:
-                offset += len(elements)
-                query = {**params, "offset": offset, "limit": page_size}
-            else:
-                return
-
-    def _same_api(self, url: str) -> str:
-        """Refuse a next link that leaves the API: the Basic credentials must not go elsewhere."""
-        mine, theirs = urlsplit(self.base), urlsplit(url)
-        if (mine.scheme, mine.netloc) != (theirs.scheme, theirs.netloc) or not theirs.path.startswith(mine.path):
-            raise CampaignError(f"paging link {theirs.scheme}://{theirs.netloc}{theirs.path} leaves the API at {mine.netloc}")
-        return url
+        return iterate_pages(self, url, params, page_size=page_size, recipient_read=recipient_read)

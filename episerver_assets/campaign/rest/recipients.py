@@ -14,7 +14,8 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from ..errors import CampaignConflict, CampaignNotFound, CampaignRefusedOperation
+from ..errors import CampaignConflict, CampaignInvalidResponse, CampaignNotFound, CampaignRefusedOperation
+from .body import decode_json
 from .http import RestSession, Safety
 from .models import (
     BulkResult,
@@ -65,15 +66,16 @@ class RecipientOperations:
                 for e in page]
 
     def recipient_list(self, list_id: int) -> RecipientList:
-        return RecipientList.from_json(self._session.send_json("GET", self._session.url("recipientlists", list_id)))
+        url = self._session.url("recipientlists", list_id)
+        return RecipientList.from_json(self._session.send_json("GET", url, expect=dict))
 
     def list_fields(self, list_id: int) -> list[ListField]:
         url = self._session.url("recipientlists", list_id, "fields")
         return [ListField.from_json(e) for page in self._session.pages(url, {}, page_size=None) for e in page]
 
     def attribute_names(self, list_id: int) -> list[str]:
-        body = self._session.send_json("GET", self._session.url("recipientlists", list_id, "attributeNames"))
-        return list(body.get("attributeNames") or [])
+        url = self._session.url("recipientlists", list_id, "attributeNames")
+        return list(self._session.send_json("GET", url, expect=dict).get("attributeNames") or [])
 
     # --- reading recipients (count against the 10 concurrent select/count calls) -----------
     def recipients(self, list_id: int, attribute_names: Sequence[str] | None = None) -> Iterator[Recipient]:
@@ -85,7 +87,10 @@ class RecipientOperations:
 
     def count_recipients(self, list_id: int) -> int:
         url = self._session.url("recipients", list_id, "count")
-        return int(self._session.send_json("GET", url, recipient_read=True)["count"])
+        count = self._session.send_json("GET", url, recipient_read=True, expect=dict).get("count")
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise CampaignInvalidResponse("GET", url, "the answer holds no integer count")
+        return count
 
     def get_recipient(self, list_id: int, recipient_id: str,
                       attribute_names: Sequence[str] | None = None) -> Recipient | None:
@@ -195,7 +200,7 @@ class RecipientOperations:
             if optin_process_id is not None:
                 body["optinProcessId"] = optin_process_id
             response, resent = self._session.send_tracked("PUT", url, json=body)
-            total = total.merge(replace(_bulk_result(response.json()), uncertain=resent))
+            total = total.merge(replace(_bulk_result(decode_json(response)), uncertain=resent))
         return total
 
     def modify_recipients(self, list_id: int, recipients: Iterable[RecipientData], mode: str = "set") -> BulkResult:

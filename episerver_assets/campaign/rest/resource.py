@@ -24,9 +24,11 @@ from pydantic import Field
 
 from ...settings import resolved
 from ..retry import RetryPolicy
+from .body import ACCEPT_ENCODING
 from .client import CampaignRestClient
+from .deadline import deadline_transport
+from .http import CallLimits, RestSession
 from .models import CheckResult
-from .http import RestSession
 from .recipients import MAX_BULK_BATCH
 from .throttle import shared_throttle
 
@@ -44,6 +46,16 @@ class CampaignRestResource(dg.ConfigurableResource):
     max_concurrent_recipient_reads: int = Field(
         default=10, ge=1, le=10, description="Concurrent recipient select/count calls; Campaign allows 10."
     )
+    call_deadline_seconds: float = Field(
+        default=CallLimits.deadline_seconds, gt=0,
+        description="Wall-clock limit of one HTTP exchange (connect, headers, whole body); not retried.",
+    )
+    max_response_bytes: int = Field(
+        default=CallLimits.max_response_bytes, ge=1024,
+        description="Cap on a decoded response body. A full page of 9999 recipients with a few dozen "
+                    "attributes is 10-30 MB; the default leaves room for wide lists.",
+    )
+    max_pages: int = Field(default=CallLimits.max_pages, ge=1, description="Pages per listing before giving up.")
     max_attempts: int = Field(default=5, ge=1, description="Attempts per request, the first one included.")
     backoff_base_seconds: float = Field(default=0.5, ge=0)
     backoff_max_seconds: float = Field(default=30.0, ge=0)
@@ -59,17 +71,18 @@ class CampaignRestResource(dg.ConfigurableResource):
         rest_url, client_id = resolved(self.rest_url), resolved(self.client_id).strip()
         if not client_id.isdigit():
             raise ValueError("client_id must be the numeric Campaign client id")
+        limits = httpx.Limits(max_connections=self.max_connections, max_keepalive_connections=self.max_connections)
         http = httpx.Client(
             auth=httpx.BasicAuth(resolved(self.api_user), resolved(self.api_password)),
             timeout=httpx.Timeout(self.read_timeout_seconds, connect=self.connect_timeout_seconds),
-            limits=httpx.Limits(max_connections=self.max_connections,
-                                max_keepalive_connections=self.max_connections),
-            headers={"Accept": "application/json"},
+            headers={"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING},
             follow_redirects=False,
-            transport=transport,
+            transport=transport or deadline_transport(rest_url, limits),
         )
         throttle = shared_throttle(rest_url, client_id, self.max_connections, self.max_concurrent_recipient_reads)
-        session = RestSession.for_client(http, rest_url, client_id, policy or self.retry_policy(), throttle)
+        call_limits = CallLimits(self.call_deadline_seconds, self.max_response_bytes, self.max_pages)
+        session = RestSession.for_client(http, rest_url, client_id, policy or self.retry_policy(), throttle,
+                                         call_limits)
         return CampaignRestClient(session, page_size=self.page_size, batch_size=self.bulk_batch_size)
 
     @contextmanager

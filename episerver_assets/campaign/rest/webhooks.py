@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import CampaignInvalidResponse, CampaignPagingError
 from .http import RestSession, Safety
 from .webhook_models import Webhook, WebhookAuthentication, WebhookVerification
 
@@ -29,16 +30,18 @@ class WebhookOperations:
     _session: RestSession
 
     def webhooks(self) -> list[Webhook]:
-        """All webhooks. `GET /webhooks` returns a plain array, so pages end when one comes back short."""
+        """All webhooks. `GET /webhooks` returns a plain array, so pages end when one comes back short
+        (or, against a server that always answers full pages, after `max_pages` with an error)."""
         found: list[Webhook] = []
-        offset = 0
-        while True:
-            page = self._session.send_json("GET", self._session.url("webhooks"),
-                                           params={"offset": offset, "limit": _LIST_PAGE}) or []
-            found.extend(Webhook.from_json(w) for w in page)
-            if len(page) < _LIST_PAGE:
+        url = self._session.url("webhooks")
+        for number in range(self._session.limits.max_pages):
+            page = self._session.send_json("GET", url, params={"offset": number * _LIST_PAGE, "limit": _LIST_PAGE})
+            if page is not None and not isinstance(page, list):
+                raise CampaignInvalidResponse("GET", url, "expected a JSON array of webhooks")
+            found.extend(Webhook.from_json(w) for w in page or [])
+            if len(page or []) < _LIST_PAGE:
                 return found
-            offset += len(page)
+        raise CampaignPagingError("GET", url, f"more than {self._session.limits.max_pages} pages; stopped there")
 
     def webhook(self, webhook_id: int) -> Webhook | None:
         """One webhook by id (the API has no single-webhook GET: looked up in the list)."""
