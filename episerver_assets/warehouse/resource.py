@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
@@ -112,8 +112,12 @@ class WarehouseResource(dg.ConfigurableResource):
         partition_column: str,
         partition_value: Any,
         batches: ArrowData | Iterable[ArrowData],
+        in_transaction: Callable[[sa.Connection, int], None] | None = None,
     ) -> int:
         """Delete the partition's rows and insert the new ones in one transaction.
+
+        `in_transaction(connection, rows)` runs after the inserts, before the commit: what it writes
+        (e.g. a record of the load) commits or rolls back with the rows.
 
         `batches` may be a lazy iterator (a large file read batch by batch): if it raises half-way,
         the transaction rolls back and the partition keeps its previous contents. Replaces of the
@@ -125,7 +129,10 @@ class WarehouseResource(dg.ConfigurableResource):
         with self._exclusive_replace(table, partition_value) as connection:
             column = table.c[partition_column]
             connection.execute(sa.delete(table).where(column == partition_value))
-            return sum(load_arrow(connection, table, _as_arrow(batch)) for batch in batches)
+            rows = sum(load_arrow(connection, table, _as_arrow(batch)) for batch in batches)
+            if in_transaction is not None:
+                in_transaction(connection, rows)
+            return rows
 
     @contextmanager
     def _exclusive_replace(self, table: sa.Table, partition_value: Any):
