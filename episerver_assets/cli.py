@@ -1,4 +1,8 @@
-"""The `episerver-assets` command: one subcommand per module under `commands/`."""
+"""The `episerver-assets` command: one subcommand per module under `commands/`.
+
+`--help` reads no setting. Before any command runs, every setting is validated once; a bad one ends
+the command with one line naming the variable (exit 2), never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,14 @@ import logging
 import sys
 
 from .commands import demo, doctor, pools, sandbox
+from .commands.failures import UserFacingError
+from .redaction import MaskPasswordsFilter, mask_passwords
 
 SUBCOMMANDS = (demo, sandbox, doctor, pools)
+BAD_SETTING_EXIT = 2
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="episerver-assets",
         description="Dagster assets for Optimizely Campaign: demo, local sandbox, connection checks.",
@@ -20,16 +27,33 @@ def main(argv: list[str] | None = None) -> int:
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module in SUBCOMMANDS:
         module.register(subparsers)
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if not args.verbose:
+    return parser
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(MaskPasswordsFilter())
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
+    if not verbose:
         for chatty in ("asyncssh", "paramiko", "httpx", "alembic"):
             logging.getLogger(chatty).setLevel(logging.WARNING)
-    return args.run(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    from .settings import SettingError, load_settings
+
+    try:
+        args.settings = load_settings()
+        return args.run(args)
+    except SettingError as error:
+        print(f"episerver-assets: {mask_passwords(error)}", file=sys.stderr)
+        return BAD_SETTING_EXIT
+    except UserFacingError as error:
+        print(f"episerver-assets: {mask_passwords(error)}", file=sys.stderr)
+        return error.exit_code
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Concurrency pools shared by every asset that touches the same external system.
 
-Dagster declares pool limits on the instance, not in code: `episerver-assets pools` applies these
-(dagster.yaml's `default_limit: 1` holds until then).
+Dagster declares pool limits on the instance, not in code: `episerver-assets pools` (and `make ui`,
+`make demo`) apply these; until then dagster.yaml's `default_limit: 1` admits one step per pool.
+A step that uses two limited systems joins the pool of the scarcer one (see `closed_loop_pool`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,17 @@ CAMPAIGN_SOAP = "campaign_soap"
 CAMPAIGN_SFTP = "campaign_sftp"
 WAREHOUSE = "warehouse"
 
+CAMPAIGN_REST_CONNECTIONS = 40
+"""Campaign allows 40 parallel REST connections per client ..."""
+CAMPAIGN_RECIPIENT_READS = 10
+"""... and 10 concurrent recipient select/count calls; the pool's steps share both."""
+
 
 def pool_limits(warehouse_dialect: str) -> dict[str, int]:
-    """Campaign allows 40 REST and 25 SOAP connections per client; each step uses up to 10.
+    """Steps allowed at once per pool.
 
+    REST: 4 steps, each with a quarter of Campaign's per-client limits (`rest_share_per_step`).
+    SOAP: 2 steps of one connection each, far below Campaign's 25. SFTP: 2 sessions per account.
     The embedded DuckDB file takes one writing process at a time; PostgreSQL takes many.
     """
     return {
@@ -25,6 +33,19 @@ def pool_limits(warehouse_dialect: str) -> dict[str, int]:
         CAMPAIGN_SFTP: 2,
         WAREHOUSE: 1 if warehouse_dialect == "duckdb" else 8,
     }
+
+
+def rest_share_per_step() -> tuple[int, int]:
+    """(connections, recipient reads) each REST step may use, so the whole pool stays within Campaign's limits."""
+    steps = pool_limits("duckdb")[CAMPAIGN_REST]
+    return CAMPAIGN_REST_CONNECTIONS // steps, CAMPAIGN_RECIPIENT_READS // steps
+
+
+def closed_loop_pool(warehouse_dialect: str) -> str:
+    """The closed-loop step holds one SFTP session and writes the warehouse: it joins the scarcer pool,
+    `warehouse` on DuckDB (one writer), `campaign_sftp` on PostgreSQL (2 sessions against 8 writers)."""
+    limits = pool_limits(warehouse_dialect)
+    return WAREHOUSE if limits[WAREHOUSE] <= limits[CAMPAIGN_SFTP] else CAMPAIGN_SFTP
 
 
 def apply_pool_limits(instance: dg.DagsterInstance, warehouse_dialect: str) -> dict[str, int]:

@@ -1,44 +1,188 @@
-"""Environment settings of the code location: `dg.EnvVar` where a variable is set, sandbox defaults otherwise."""
+"""Every setting of episerver-assets, read and validated in one place.
+
+`load_settings()` reads all EPISERVER_* variables, checks each one (and how they fit together) and
+raises `SettingError` naming the first bad variable; the CLI calls it once before doing anything,
+and the code location when it builds its resources. Unset variables take the local sandbox's
+defaults, which live here and nowhere else. Secrets set in the environment reach resources as
+`dg.EnvVar` references, so the Dagster UI shows their names, never their values.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
+from . import setting_kinds as kinds
+from .redaction import mask_passwords
+
+SANDBOX_HOST = "127.0.0.1"
 SANDBOX_HTTP_PORT = 8765
 SANDBOX_SFTP_PORT = 8022
 SANDBOX_CLIENT_ID = 1000
 SANDBOX_API_USER = "sandbox-api"
 SANDBOX_PASSWORD = "sandbox-secret"
 SANDBOX_SFTP_USER = "sandbox"
+SANDBOX_REST_URL = f"http://{SANDBOX_HOST}:{SANDBOX_HTTP_PORT}/rest"
+SANDBOX_SOAP_URL = f"http://{SANDBOX_HOST}:{SANDBOX_HTTP_PORT}/soap11"
 
-DEFAULTS: dict[str, str] = {
-    "EPISERVER_REST_URL": f"http://127.0.0.1:{SANDBOX_HTTP_PORT}/rest",
-    "EPISERVER_SOAP_URL": f"http://127.0.0.1:{SANDBOX_HTTP_PORT}/soap11",
-    "EPISERVER_CLIENT_ID": str(SANDBOX_CLIENT_ID),
-    "EPISERVER_API_USER": SANDBOX_API_USER,
-    "EPISERVER_API_PASSWORD": SANDBOX_PASSWORD,
-    "EPISERVER_SFTP_HOST": "127.0.0.1",
-    "EPISERVER_SFTP_PORT": str(SANDBOX_SFTP_PORT),
-    "EPISERVER_SFTP_USER": SANDBOX_SFTP_USER,
-    "EPISERVER_SFTP_PASSWORD": SANDBOX_PASSWORD,
-    "EPISERVER_SFTP_RESPONSE_DIR": "response",
-    "EPISERVER_SFTP_UPLOAD_DIR": "upload",
-}
+Default = str | None | Callable[[Mapping[str, Any]], Any]
 
 
-def setting(name: str, default: str = "") -> str | dg.EnvVar:
-    """`dg.EnvVar(name)` when the variable is set, so the UI shows its name and never its value;
-    otherwise the sandbox default."""
-    if os.environ.get(name):
-        return dg.EnvVar(name)
-    return DEFAULTS.get(name, default)
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    parse: kinds.Parser
+    default: Default
+    help: str
+    secret: bool = False
+
+
+class SettingError(ValueError):
+    """A setting that cannot work; the message is one line naming the variable and the problem."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.name, self.problem = name, problem
+        super().__init__(f"{name} {problem}")
+
+
+def _data_path(values: Mapping[str, Any], *parts: str) -> str:
+    return str(Path(values["EPISERVER_DATA_DIR"]).resolve().joinpath(*parts))
+
+
+def _sandbox_known_hosts(values: Mapping[str, Any]) -> str | None:
+    """The sandbox's known_hosts, only while the SFTP host is the sandbox's (EPISERVER_SFTP_HOST unset)."""
+    if values["EPISERVER_SFTP_HOST"] is None and values["EPISERVER_SFTP_HOST_KEY_FINGERPRINT"] is None:
+        return _data_path(values, "sandbox", "known_hosts")
+    return None
+
+
+_REGISTRY = (
+    Setting("EPISERVER_DATA_DIR", kinds.text, "data", "directory of the embedded warehouse and the sandbox's files"),
+    Setting("EPISERVER_WAREHOUSE_URL", kinds.warehouse_url,
+            lambda v: f"duckdb:///{_data_path(v, 'warehouse.duckdb')}",
+            "duckdb:///path.duckdb (embedded) or postgresql://user:password@host/db", secret=True),
+    Setting("EPISERVER_REST_URL", kinds.http_url, SANDBOX_REST_URL,
+            "Campaign REST base URL"),
+    Setting("EPISERVER_SOAP_URL", kinds.http_url, SANDBOX_SOAP_URL,
+            "Campaign SOAP base URL"),
+    Setting("EPISERVER_CLIENT_ID", kinds.client_id, str(SANDBOX_CLIENT_ID), "Campaign client id"),
+    Setting("EPISERVER_API_USER", kinds.text, SANDBOX_API_USER, "API user (REST and SOAP)"),
+    Setting("EPISERVER_API_PASSWORD", kinds.text, SANDBOX_PASSWORD, "API user's password", secret=True),
+    Setting("EPISERVER_SOAP_BATCH_SIZE", kinds.int_between(1, 10000), "1000", "recipients per SOAP addAll3 call"),
+    Setting("EPISERVER_SOAP_READ_TIMEOUT", kinds.positive_seconds, "300", "seconds a SOAP call may take"),
+    Setting("EPISERVER_SFTP_HOST", kinds.text, None, f"closed-loop SFTP host (unset: the sandbox on {SANDBOX_HOST})"),
+    Setting("EPISERVER_SFTP_PORT", kinds.port, str(SANDBOX_SFTP_PORT), "SFTP port"),
+    Setting("EPISERVER_SFTP_USER", kinds.text, SANDBOX_SFTP_USER, "SFTP account"),
+    Setting("EPISERVER_SFTP_PRIVATE_KEY", kinds.text, None, "private key file for SFTP key auth"),
+    Setting("EPISERVER_SFTP_PRIVATE_KEY_PASSPHRASE", kinds.text, None, "passphrase of that key", secret=True),
+    Setting("EPISERVER_SFTP_PASSWORD", kinds.text,
+            lambda v: None if v["EPISERVER_SFTP_PRIVATE_KEY"] else SANDBOX_PASSWORD, "SFTP password", secret=True),
+    Setting("EPISERVER_SFTP_HOST_KEY_FINGERPRINT", kinds.fingerprint, None, "pinned SFTP host key (SHA256:...)"),
+    Setting("EPISERVER_SFTP_KNOWN_HOSTS", kinds.text, _sandbox_known_hosts, "known_hosts file of the SFTP server"),
+    Setting("EPISERVER_SFTP_RESPONSE_DIR", kinds.text, "response", "remote directory of the response files"),
+    Setting("EPISERVER_SFTP_UPLOAD_DIR", kinds.text, "upload", "remote directory for recipient uploads"),
+    Setting("EPISERVER_CLOSED_LOOP_START_DATE", kinds.iso_date, "2026-01-01", "first closed-loop partition"),
+    Setting("EPISERVER_PREVIEW_PERSONAL_DATA", kinds.boolean, "false",
+            "show e-mail addresses and names in row previews (Dagster UI)"),
+)
+SETTINGS: dict[str, Setting] = {s.name: s for s in _REGISTRY}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated values (typed; None where unset without default) and which ones the user set."""
+
+    values: Mapping[str, Any]
+    explicit: frozenset[str]
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    def is_default(self, name: str) -> bool:
+        return name not in self.explicit
+
+    def config(self, name: str) -> Any:
+        """For resource fields: a secret the user set stays a `dg.EnvVar`, anything else its value."""
+        if SETTINGS[name].secret and name in self.explicit:
+            return dg.EnvVar(name)
+        return self.values[name]
+
+    def shown(self, name: str) -> str:
+        """The value as `doctor` prints it: secrets as ****, URLs with their password masked."""
+        value = self.values.get(name)
+        if value is None:
+            return "(not set)"
+        if SETTINGS[name].secret and "://" not in str(value):
+            return "****"
+        return mask_passwords(value)
+
+
+def _parse(setting: Setting, raw: str) -> Any:
+    try:
+        return setting.parse(raw)
+    except ValueError as error:
+        raise SettingError(setting.name, str(error)) from None
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raises SettingError for the first one that cannot work."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    explicit = frozenset(s.name for s in _REGISTRY if env.get(s.name))
+    for setting in _REGISTRY:
+        if setting.name in explicit:
+            values[setting.name] = _parse(setting, env[setting.name])
+        elif callable(setting.default):
+            values[setting.name] = setting.default(values)
+        else:
+            values[setting.name] = None if setting.default is None else _parse(setting, setting.default)
+    _check_host_key_verification(values)
+    return Settings(values, explicit)
+
+
+def _check_host_key_verification(values: Mapping[str, Any]) -> None:
+    if values["EPISERVER_SFTP_HOST"] and not (
+        values["EPISERVER_SFTP_KNOWN_HOSTS"] or values["EPISERVER_SFTP_HOST_KEY_FINGERPRINT"]
+    ):
+        raise SettingError(
+            "EPISERVER_SFTP_HOST",
+            "is set, so the sandbox's known_hosts does not apply: set EPISERVER_SFTP_KNOWN_HOSTS (a known_hosts "
+            "file) or EPISERVER_SFTP_HOST_KEY_FINGERPRINT (SHA256:... as ssh-keygen -lf prints it)",
+        )
 
 
 def setting_value(name: str, default: str = "") -> str:
-    """The plain value, for code that runs outside Dagster's resource config (CLI, sensors)."""
-    return os.environ.get(name) or DEFAULTS.get(name, default)
+    """One setting's text, validated alone (SettingError if it cannot work), else its default's text.
+
+    For code outside resource config (partitions, previews, sensors): "false"/"true" for
+    EPISERVER_PREVIEW_PERSONAL_DATA, YYYY-MM-DD for dates. Unknown names read the raw environment.
+    """
+    raw = os.environ.get(name)
+    setting = SETTINGS.get(name)
+    if setting is None:
+        return raw or default
+    if raw:
+        _parse(setting, raw)
+        return raw
+    if callable(setting.default):
+        value = load_settings()[name]
+        return default if value is None else str(value)
+    return default if setting.default is None else setting.default
+
+
+def data_dir() -> Path:
+    """EPISERVER_DATA_DIR (default ./data): the embedded warehouse and the sandboxes' files."""
+    return Path(setting_value("EPISERVER_DATA_DIR"))
+
+
+def sandbox_data_dir() -> Path:
+    """Where `episerver-assets sandbox` keeps its files by default; the code location's defaults point here."""
+    return data_dir() / "sandbox"
 
 
 def resolved(value):

@@ -103,6 +103,7 @@ def test_from_env_reads_variables_and_keeps_secrets_as_env_var_references(monkey
         "EPISERVER_SFTP_USER": "acme",
         "EPISERVER_SFTP_PASSWORD": "from-env",
         "EPISERVER_DATA_DIR": str(tmp_path),
+        "EPISERVER_SFTP_KNOWN_HOSTS": str(tmp_path / "acme_known_hosts"),
         "EPISERVER_SFTP_RESPONSE_DIR": "1000/response",
     }
     resource = CampaignSftpResource.from_env(env)
@@ -110,7 +111,7 @@ def test_from_env_reads_variables_and_keeps_secrets_as_env_var_references(monkey
     settings = resource.settings()
     assert (settings.host, settings.port, settings.username) == ("sftp.example.net", 2222, "acme")
     assert settings.password == "from-env"
-    assert settings.known_hosts_path == str(tmp_path / "sandbox" / "known_hosts")
+    assert settings.known_hosts_path == str(tmp_path / "acme_known_hosts")
     assert resource.response_dir == "1000/response" and resource.upload_dir == "upload"
 
 

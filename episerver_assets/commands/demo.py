@@ -1,35 +1,45 @@
-"""`episerver-assets demo`: the sandbox, the embedded warehouse and every asset, end to end."""
+"""`episerver-assets demo`: a sandbox of its own, the configured warehouse and every asset, end to end.
+
+The demo never touches a sandbox the user runs: its sandbox lives in `<EPISERVER_DATA_DIR>/demo-sandbox`
+on free ports and stops when the demo ends. It checks the warehouse before starting anything, prints
+one line per stage, labels its runs (`episerver/launched_by: demo`) and leaves the first demo day
+in `.env`, so `make ui` shows the demo's days as the partition range.
+"""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import shutil
 from pathlib import Path
 
-import dagster as dg
-
-from ..definitions import build_definitions
-from ..pools import apply_pool_limits
 from ..sandbox.generator import SCALES
-from ..sandbox.server import Sandbox, SandboxConfig
-from ..summary import closed_loop_summary
-from ..warehouse.engines import data_dir
+from ..settings import Settings, data_dir
+from .demo_env import update_demo_env
+from .failures import UserFacingError
+from .progress import stage
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+LAUNCHED_BY_TAG = "episerver/launched_by"
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "demo", help="start the sandbox and materialize every asset into the warehouse, then summarise"
+        "demo", help="start a sandbox of its own and materialize every asset into the warehouse, then summarise"
     )
     parser.add_argument("--days", type=int, default=7, help="days of response files to load")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
     parser.set_defaults(run=run)
+
+
+def demo_sandbox_dir() -> Path:
+    """Never the directory of `episerver-assets sandbox` (`<EPISERVER_DATA_DIR>/sandbox`)."""
+    return data_dir() / "demo-sandbox"
 
 
 def _prepare_dagster_home() -> Path:
@@ -43,27 +53,67 @@ def _prepare_dagster_home() -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    home = _prepare_dagster_home()
+    from ..sandbox.server import Sandbox, SandboxConfig
+    from ..warehouse.engines import WarehouseUnreachable, describe_url, probe_warehouse
+
+    settings: Settings = args.settings
+    warehouse_url = settings["EPISERVER_WAREHOUSE_URL"]
     today = dt.date.today()
-    config = SandboxConfig(data_dir() / "sandbox", seed=args.seed, scale=args.scale, http_port=0, sftp_port=0,
+    first, last = today - dt.timedelta(days=args.days), today - dt.timedelta(days=1)
+    with stage(f"checking the warehouse {describe_url(warehouse_url)}") as done:
+        try:
+            done(probe_warehouse(warehouse_url))
+        except WarehouseUnreachable as error:
+            raise UserFacingError(str(error)) from None
+    home = _prepare_dagster_home()
+    config = SandboxConfig(demo_sandbox_dir(), seed=args.seed, scale=args.scale, http_port=0, sftp_port=0,
                            response_days=args.days, today=today)
-    with Sandbox(config) as sandbox:
+    with stage(f"starting a sandbox of its own in {config.data_dir}") as done, Sandbox(config) as sandbox:
+        done(f"REST {sandbox.http_base_url}, SFTP port {sandbox.sftp_port}")
         os.environ.update(sandbox.info()["env"])
-        # Built only now: the resources read the sandbox's addresses from the environment.
-        defs = build_definitions()
-        warehouse = defs.resources["warehouse"]
-        with dg.DagsterInstance.get() as instance:
-            apply_pool_limits(instance, warehouse.dialect)
-            first, last = today - dt.timedelta(days=args.days), today - dt.timedelta(days=1)
-            print(f"Loading closed-loop response files {first} .. {last} from the sandbox's SFTP server ...")
-            result = defs.resolve_job_def("closed_loop_job").execute_in_process(
-                instance=instance,
-                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-                tags={RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()},
-                raise_on_error=False,
-            )
-        print(closed_loop_summary(warehouse, result))
+        result, warehouse = _load(args.days, first, last)
+    _remember_for_ui(first)
+    from ..summary import closed_loop_summary
+
+    print(closed_loop_summary(warehouse, result))
     print(f"\nWarehouse: {warehouse.describe()}\nDagster home: {home}")
     print("Open the UI with `make ui` (http://127.0.0.1:3000): asset group closed_loop shows the tables,")
-    print("their column schemas, row counts per day and checks.")
+    print(f"their column schemas, row counts per day ({first} .. {last}) and checks.")
     return 0 if result.success else 1
+
+
+def _load(days: int, first: dt.date, last: dt.date):
+    import dagster as dg
+
+    from ..definitions import build_definitions
+    from ..pools import apply_pool_limits
+
+    # Built only now: the resources read the demo sandbox's addresses from the environment.
+    defs = build_definitions()
+    warehouse = defs.resources["warehouse"]
+    with stage(f"loading {days} days {first} .. {last}") as done, dg.DagsterInstance.get() as instance:
+        apply_pool_limits(instance, warehouse.dialect)
+        logging.getLogger("dagster").setLevel(logging.WARNING)
+        result = defs.resolve_job_def("closed_loop_job").execute_in_process(
+            instance=instance,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            tags={RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat(), LAUNCHED_BY_TAG: "demo"},
+            raise_on_error=False,
+        )
+        done(f"{_rows_loaded(result):,} rows" if result.success else "FAILED, see the summary", ok=result.success)
+    return result, warehouse
+
+
+def _rows_loaded(result) -> int:
+    return sum(
+        int(m.metadata["dagster/row_count"].value)
+        for m in result.asset_materializations_for_node("closed_loop_responses")
+        if "dagster/row_count" in m.metadata
+    )
+
+
+def _remember_for_ui(first: dt.date) -> None:
+    """`make ui` reads `.env`: the partitions start at the demo's first day instead of months earlier."""
+    skipped = update_demo_env(Path(".env"), {"EPISERVER_CLOSED_LOOP_START_DATE": first.isoformat()})
+    for key in skipped:
+        print(f"note: .env sets {key} itself; the demo left it as it is")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..resources import shared_resources
-from ..settings import DEFAULTS
+from ..settings import SANDBOX_HOST, SANDBOX_HTTP_PORT, SANDBOX_SFTP_PORT, SETTINGS, Settings
+from .failures import one_line
 
-_SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY")
+# The checks that reach the sandbox when nothing points them elsewhere.
+_SANDBOX_ADDRESSES = {"rest": "EPISERVER_REST_URL", "soap": "EPISERVER_SOAP_URL", "sftp": "EPISERVER_SFTP_HOST"}
 
 
 def register(subparsers) -> None:
@@ -18,34 +19,36 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def _masked(name: str, value: str) -> str:
-    if value and any(word in name for word in _SECRET_WORDS) and not name.endswith(("_PATH", "PRIVATE_KEY")):
-        return "****"
-    return value
-
-
-def configuration() -> dict[str, str]:
-    names = sorted({*DEFAULTS, *(n for n in os.environ if n.startswith("EPISERVER_"))})
-    return {
-        name: _masked(name, os.environ.get(name) or DEFAULTS.get(name, ""))
-        + ("" if os.environ.get(name) else "  (default)")
-        for name in names
-    }
+def configuration(settings: Settings) -> list[str]:
+    """Every setting with its effective value (defaults marked, secrets masked), then unknown EPISERVER_* names."""
+    lines = [f"  {name} = {settings.shown(name)}{'  (default)' if settings.is_default(name) else ''}"
+             for name in SETTINGS]
+    unknown = sorted(n for n in os.environ if n.startswith("EPISERVER_") and n not in SETTINGS)
+    lines += [f"  {name}: not a setting of episerver-assets (ignored)" for name in unknown]
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..resources import shared_resources
+
+    settings: Settings = args.settings
     print("Configuration:")
-    for name, value in configuration().items():
-        print(f"  {name} = {value}")
+    print("\n".join(configuration(settings)))
     print("Checks:")
+    sandbox_down = False
     failures = 0
-    for name, resource in shared_resources().items():
+    for name, resource in shared_resources(settings).items():
         try:
             ok, detail = _outcome(resource.check())
         except Exception as error:  # noqa: BLE001 - doctor reports every failure and goes on
-            ok, detail = False, f"{type(error).__name__}: {error}"
+            ok, detail = False, one_line(error)
+            sandbox_down |= name in _SANDBOX_ADDRESSES and settings.is_default(_SANDBOX_ADDRESSES[name])
         failures += not ok
         print(f"  {'OK  ' if ok else 'FAIL'}  {name}: {detail}")
+    if sandbox_down:
+        print(f"No sandbox answers on {SANDBOX_HOST}:{SANDBOX_HTTP_PORT} (REST, SOAP) and {SANDBOX_SFTP_PORT} (SFTP): "
+              "start one in another terminal with `episerver-assets sandbox`, or set the EPISERVER_* variables "
+              "of your Campaign client (see .env.example).")
     return 1 if failures else 0
 
 

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import dagster as dg
-
-from ..pools import apply_pool_limits
-from ..resources import shared_resources
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("pools", help="set the concurrency pool limits on the Dagster instance")
@@ -16,7 +11,12 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    dialect = shared_resources()["warehouse"].dialect
+    import dagster as dg
+
+    from ..pools import apply_pool_limits
+    from ..warehouse.engines import dialect_of
+
+    dialect = dialect_of(args.settings["EPISERVER_WAREHOUSE_URL"])
     with dg.DagsterInstance.get() as instance:
         for pool, limit in apply_pool_limits(instance, dialect).items():
             print(f"{pool}: {limit}")

@@ -10,8 +10,7 @@ import threading
 from pathlib import Path
 
 from ..sandbox.generator import SCALES
-from ..sandbox.server import Sandbox, SandboxConfig
-from ..warehouse.engines import data_dir
+from ..settings import SANDBOX_CLIENT_ID, SANDBOX_HTTP_PORT, SANDBOX_SFTP_PORT, sandbox_data_dir
 
 
 def register(subparsers) -> None:
@@ -23,9 +22,9 @@ def register(subparsers) -> None:
     parser.add_argument("--data-dir", type=Path, default=None, help="default: $EPISERVER_DATA_DIR/sandbox")
     parser.add_argument("--seed", type=int, default=7, help="same seed and scale, same data")
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
-    parser.add_argument("--http-port", type=int, default=8765, help="REST and SOAP; 0 picks a free port")
-    parser.add_argument("--sftp-port", type=int, default=8022, help="0 picks a free port")
-    parser.add_argument("--clients", type=int, nargs="+", default=[1000], metavar="CLIENT_ID",
+    parser.add_argument("--http-port", type=int, default=SANDBOX_HTTP_PORT, help="REST and SOAP; 0 picks a free port")
+    parser.add_argument("--sftp-port", type=int, default=SANDBOX_SFTP_PORT, help="0 picks a free port")
+    parser.add_argument("--clients", type=int, nargs="+", default=[SANDBOX_CLIENT_ID], metavar="CLIENT_ID",
                         help="client ids; with several, each has its own SFTP sub-directory")
     parser.add_argument("--days", type=int, default=7, help="days of response files to generate")
     parser.add_argument("--import-interval", type=float, default=600.0,
@@ -35,8 +34,10 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..sandbox.server import Sandbox, SandboxConfig
+
     config = SandboxConfig(
-        data_dir=args.data_dir or data_dir() / "sandbox",
+        data_dir=args.data_dir or sandbox_data_dir(),
         seed=args.seed,
         scale=args.scale,
         http_port=args.http_port,

@@ -14,6 +14,10 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from ..settings import (
+    SANDBOX_API_USER, SANDBOX_CLIENT_ID, SANDBOX_HOST, SANDBOX_HTTP_PORT, SANDBOX_PASSWORD, SANDBOX_SFTP_PORT,
+    SANDBOX_SFTP_USER,
+)
 from .faults import FaultSwitch
 from .generator import expire_old_files, populate, write_response_day
 from .http import BackgroundHttpServer
@@ -24,20 +28,15 @@ from .state import ClientAccount, SandboxState
 from .subscriber_import import SubscriberImporter
 from .webhooks import WebhookSender
 
-DEFAULT_CLIENT_ID = 1000
-DEFAULT_API_USER = "sandbox-api"
-DEFAULT_PASSWORD = "sandbox-secret"
-DEFAULT_SFTP_USER = "sandbox"
-
 
 @dataclass
 class SandboxConfig:
     data_dir: Path
     seed: int = 7
     scale: str = "small"
-    http_port: int = 8765
-    sftp_port: int = 8022
-    client_ids: list[int] = field(default_factory=lambda: [DEFAULT_CLIENT_ID])
+    http_port: int = SANDBOX_HTTP_PORT
+    sftp_port: int = SANDBOX_SFTP_PORT
+    client_ids: list[int] = field(default_factory=lambda: [SANDBOX_CLIENT_ID])
     response_days: int = 7
     session_ttl_seconds: float = 1200.0
     import_interval_seconds: float = 600.0
@@ -52,7 +51,7 @@ class Sandbox:
         self.config = config
         self.data_dir = config.data_dir.resolve()
         self.sftp_root = self.data_dir / "sftp"
-        accounts = [ClientAccount(cid, DEFAULT_API_USER, DEFAULT_PASSWORD) for cid in config.client_ids]
+        accounts = [ClientAccount(cid, SANDBOX_API_USER, SANDBOX_PASSWORD) for cid in config.client_ids]
         self.state = SandboxState(accounts)
         self.faults = FaultSwitch()
         self._http: BackgroundHttpServer | None = None
@@ -93,7 +92,7 @@ class Sandbox:
         self._sftp = BackgroundSftpServer(
             self.sftp_root,
             port=self.config.sftp_port,
-            users={DEFAULT_SFTP_USER: DEFAULT_PASSWORD},
+            users={SANDBOX_SFTP_USER: SANDBOX_PASSWORD},
             host_key_path=self.data_dir / "ssh_host_ed25519_key",
         ).start()
         write_known_hosts(self.known_hosts_path, self._sftp)
@@ -130,12 +129,12 @@ class Sandbox:
             "EPISERVER_REST_URL": rest_url,
             "EPISERVER_SOAP_URL": soap_url,
             "EPISERVER_CLIENT_ID": str(client_id),
-            "EPISERVER_API_USER": DEFAULT_API_USER,
-            "EPISERVER_API_PASSWORD": DEFAULT_PASSWORD,
-            "EPISERVER_SFTP_HOST": "127.0.0.1",
+            "EPISERVER_API_USER": SANDBOX_API_USER,
+            "EPISERVER_API_PASSWORD": SANDBOX_PASSWORD,
+            "EPISERVER_SFTP_HOST": SANDBOX_HOST,
             "EPISERVER_SFTP_PORT": str(self.sftp_port),
-            "EPISERVER_SFTP_USER": DEFAULT_SFTP_USER,
-            "EPISERVER_SFTP_PASSWORD": DEFAULT_PASSWORD,
+            "EPISERVER_SFTP_USER": SANDBOX_SFTP_USER,
+            "EPISERVER_SFTP_PASSWORD": SANDBOX_PASSWORD,
             "EPISERVER_SFTP_KNOWN_HOSTS": str(self.known_hosts_path),
             "EPISERVER_SFTP_RESPONSE_DIR": str(self.client_dir(client_id).relative_to(self.sftp_root) / "response"),
             "EPISERVER_SFTP_UPLOAD_DIR": str(self.client_dir(client_id).relative_to(self.sftp_root) / "upload"),
@@ -145,12 +144,12 @@ class Sandbox:
             "soap_url": soap_url,
             "client_id": client_id,
             "client_ids": self.client_ids,
-            "api_user": DEFAULT_API_USER,
-            "api_password": DEFAULT_PASSWORD,
-            "sftp_host": "127.0.0.1",
+            "api_user": SANDBOX_API_USER,
+            "api_password": SANDBOX_PASSWORD,
+            "sftp_host": SANDBOX_HOST,
             "sftp_port": self.sftp_port,
-            "sftp_user": DEFAULT_SFTP_USER,
-            "sftp_password": DEFAULT_PASSWORD,
+            "sftp_user": SANDBOX_SFTP_USER,
+            "sftp_password": SANDBOX_PASSWORD,
             "sftp_host_key_fingerprint": self._sftp.host_key_fingerprint,
             "data_dir": str(self.data_dir),
             "env": env,

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
+from ..redaction import mask_passwords
+from ..settings import setting_value
 
-def data_dir() -> Path:
-    """Directory for the embedded warehouse and the sandbox's files (EPISERVER_DATA_DIR, default ./data)."""
-    return Path(os.environ.get("EPISERVER_DATA_DIR") or "data")
+CONNECT_TIMEOUT_SECONDS = 10
+"""A PostgreSQL server that does not answer fails the connection after this long, not the OS's minutes."""
 
 
 def default_warehouse_url() -> str:
-    return f"duckdb:///{(data_dir() / 'warehouse.duckdb').resolve()}"
+    """EPISERVER_WAREHOUSE_URL, or the embedded file under EPISERVER_DATA_DIR."""
+    return setting_value("EPISERVER_WAREHOUSE_URL")
 
 
 def normalise_url(url: str) -> URL:
@@ -41,9 +42,40 @@ def create_warehouse_engine(url: str) -> sa.Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         return sa.create_engine(parsed, poolclass=sa.pool.NullPool)
-    return sa.create_engine(parsed, pool_size=2, max_overflow=2, pool_pre_ping=True)
+    return sa.create_engine(parsed, pool_size=2, max_overflow=2, pool_pre_ping=True,
+                            connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
 
 
 def describe_url(url: str) -> str:
-    """The URL with any password masked, for logs and `doctor`."""
-    return normalise_url(url).render_as_string(hide_password=True)
+    """The URL with any password masked, for logs, metadata and `doctor`."""
+    return mask_passwords(normalise_url(url).render_as_string(hide_password=False))
+
+
+class WarehouseUnreachable(RuntimeError):
+    """The configured warehouse does not answer; the message is one line, password masked."""
+
+
+def probe_warehouse(url: str) -> str:
+    """Connect once and run `SELECT 1`; returns the dialect name or raises WarehouseUnreachable."""
+    try:
+        engine = create_warehouse_engine(url)
+    except ModuleNotFoundError as error:
+        raise WarehouseUnreachable(
+            f"EPISERVER_WAREHOUSE_URL needs {error.name}, which is not installed: pip install -e '.[postgres]'"
+        ) from None
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        return engine.dialect.name
+    except Exception as error:  # noqa: BLE001 - any failure to connect ends in the same one-line message
+        reason = " ".join(str(getattr(error, "orig", None) or error).split())
+        raise WarehouseUnreachable(
+            f"EPISERVER_WAREHOUSE_URL: cannot connect to {describe_url(url)}: {mask_passwords(reason)}"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+def dialect_of(url: str) -> str:
+    """`duckdb` or `postgresql`, from the URL alone (no connection)."""
+    return normalise_url(url).get_backend_name()

@@ -1,7 +1,8 @@
-"""Host key verification for the SFTP client: known_hosts, a pinned fingerprint, or (sandbox only) none.
+"""Host key verification for the SFTP client: known_hosts, a pinned fingerprint, both, or (sandbox only) none.
 
 Nothing is ever accepted silently: an unknown key is rejected unless it matches the configured
-`SHA256:...` fingerprint, and the `accept_any_host_key` escape hatch logs a warning on every connect.
+`SHA256:...` fingerprint; with both a known_hosts file and a fingerprint, the key must be listed
+in the file AND match the pin; the `accept_any_host_key` escape hatch logs a warning on every connect.
 The check runs after key exchange and before authentication, so no credential reaches an unverified
 server.
 """
@@ -65,6 +66,31 @@ class FingerprintPolicy(paramiko.MissingHostKeyPolicy):
             raise HostKeyRejected(hostname, key, f"does not match configured fingerprint {self.expected}")
 
 
+class KnownHostsAndFingerprintPolicy(paramiko.MissingHostKeyPolicy):
+    """Both configured: the offered key must be in known_hosts under the host's name and match the pin.
+
+    The known_hosts entries are kept here instead of in the client, so that paramiko asks this
+    policy about every key (it consults a policy only for hosts missing from its own list).
+    """
+
+    def __init__(self, known_hosts: paramiko.HostKeys, expected: str) -> None:
+        self.known_hosts = known_hosts
+        self.expected = normalise_fingerprint(expected)
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        listed = self.known_hosts.lookup(hostname)
+        if listed is None:
+            raise HostKeyRejected(hostname, key, "host not in the configured known_hosts")
+        expected_key = listed.get(key.get_name())
+        if expected_key != key:
+            other = expected_key or next(iter(listed.values()))
+            raise HostKeyRejected(
+                hostname, key, f"known_hosts has {other.get_name()} key {fingerprint_of(other)}"
+            )
+        if fingerprint_of(key) != self.expected:
+            raise HostKeyRejected(hostname, key, f"does not match configured fingerprint {self.expected}")
+
+
 class AcceptAnyHostKey(paramiko.MissingHostKeyPolicy):
     """Sandbox only: accept whatever key is offered, loudly, and never write it anywhere."""
 
@@ -88,11 +114,17 @@ def configure_host_key_checking(
 
     A key listed in known_hosts under a different type or value fails in paramiko with
     BadHostKeyException regardless of the policy; the policy only decides for hosts not listed.
+    With a fingerprint as well, one policy checks both (KnownHostsAndFingerprintPolicy).
     """
-    if known_hosts_path:
-        path = Path(known_hosts_path).expanduser()
-        if not path.is_file():
-            raise FileNotFoundError(f"known_hosts file {path} does not exist")
+    path = Path(known_hosts_path).expanduser() if known_hosts_path else None
+    if path is not None and not path.is_file():
+        raise FileNotFoundError(f"known_hosts file {path} does not exist")
+    if path is not None and host_key_fingerprint and not accept_any_host_key:
+        client.set_missing_host_key_policy(
+            KnownHostsAndFingerprintPolicy(paramiko.HostKeys(str(path)), host_key_fingerprint)
+        )
+        return
+    if path is not None:
         client.load_host_keys(str(path))
     if accept_any_host_key:
         client.set_missing_host_key_policy(AcceptAnyHostKey())

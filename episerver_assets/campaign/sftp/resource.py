@@ -6,8 +6,7 @@ import builtins
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import dagster as dg
 from pydantic import Field
@@ -18,26 +17,22 @@ from episerver_assets.campaign.sftp.connection import SftpSettings
 from episerver_assets.campaign.sftp.host_keys import normalise_fingerprint
 from episerver_assets.campaign.sftp.models import RemoteFile, SftpCheckResult
 from episerver_assets.campaign.sftp.session import SftpSession
-
-SANDBOX_PASSWORD = "sandbox-secret"
-
-
-def _resolved(value: Any) -> Any:
-    """The value behind a dg.EnvVar when the resource is used outside a Dagster run."""
-    return value.get_value() if isinstance(value, dg.EnvVar) else value
+from episerver_assets.settings import SANDBOX_HOST, SANDBOX_SFTP_PORT, SANDBOX_SFTP_USER, Settings, load_settings
+from episerver_assets.settings import resolved as _resolved
 
 
 class CampaignSftpResource(dg.ConfigurableResource):
     """SFTP access to Optimizely Campaign's closed-loop interface (response files, recipient uploads).
 
-    The server's host key is always verified, against `known_hosts_path` or `host_key_fingerprint`.
+    The server's host key is always verified: against `known_hosts_path`, `host_key_fingerprint`, or
+    both (then both must match); with neither, every key is refused.
     Every method outside `open_session()` opens and closes its own connection; inside a session one
     connection serves all operations.
     """
 
-    host: str = Field(default="127.0.0.1", description="SFTP server host name.")
-    port: int = Field(default=8022, description="SFTP server port.")
-    username: str = Field(default="sandbox", description="SFTP account name.")
+    host: str = Field(default=SANDBOX_HOST, description="SFTP server host name.")
+    port: int = Field(default=SANDBOX_SFTP_PORT, description="SFTP server port.")
+    username: str = Field(default=SANDBOX_SFTP_USER, description="SFTP account name.")
     password: Optional[str] = Field(
         default=None, repr=False, description="Password (optional with key auth)."
     )
@@ -71,34 +66,30 @@ class CampaignSftpResource(dg.ConfigurableResource):
     retry_max_delay: float = Field(default=30.0, description="Longest backoff delay in seconds.")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> CampaignSftpResource:
-        """Configure from EPISERVER_SFTP_* variables; unset ones fall back to the local sandbox.
+    def from_settings(cls, settings: Settings) -> CampaignSftpResource:
+        """From the validated EPISERVER_SFTP_* settings; secrets the user set stay dg.EnvVar references.
 
-        The password stays a dg.EnvVar reference (resolved from os.environ when used), so the
-        Dagster UI shows the variable name, not the value. Without a fingerprint or known_hosts
-        setting, the one `episerver-assets sandbox` writes, `<EPISERVER_DATA_DIR>/sandbox/known_hosts`, is used.
+        The sandbox's known_hosts (`<EPISERVER_DATA_DIR>/sandbox/known_hosts`) applies only while
+        EPISERVER_SFTP_HOST is unset; for any other host the settings demand a known_hosts file or a
+        fingerprint (see `episerver_assets.settings`).
         """
-        env = os.environ if environ is None else environ
-        key_path = env.get("EPISERVER_SFTP_PRIVATE_KEY") or None
-        fingerprint = env.get("EPISERVER_SFTP_HOST_KEY_FINGERPRINT") or None
-        known_hosts = env.get("EPISERVER_SFTP_KNOWN_HOSTS") or None
-        if known_hosts is None and fingerprint is None:
-            known_hosts = str(Path(env.get("EPISERVER_DATA_DIR") or "data") / "sandbox" / "known_hosts")
-        if env.get("EPISERVER_SFTP_PASSWORD"):
-            password: Optional[str] = dg.EnvVar("EPISERVER_SFTP_PASSWORD")
-        else:
-            password = None if key_path else SANDBOX_PASSWORD
         return cls(
-            host=env.get("EPISERVER_SFTP_HOST") or "127.0.0.1",
-            port=int(env.get("EPISERVER_SFTP_PORT") or 8022),
-            username=env.get("EPISERVER_SFTP_USER") or "sandbox",
-            password=password,
-            private_key_path=key_path,
-            known_hosts_path=known_hosts,
-            host_key_fingerprint=fingerprint,
-            response_dir=env.get("EPISERVER_SFTP_RESPONSE_DIR") or "response",
-            upload_dir=env.get("EPISERVER_SFTP_UPLOAD_DIR") or "upload",
+            host=settings["EPISERVER_SFTP_HOST"] or SANDBOX_HOST,
+            port=settings["EPISERVER_SFTP_PORT"],
+            username=settings.config("EPISERVER_SFTP_USER"),
+            password=settings.config("EPISERVER_SFTP_PASSWORD"),
+            private_key_path=settings["EPISERVER_SFTP_PRIVATE_KEY"],
+            private_key_passphrase=settings.config("EPISERVER_SFTP_PRIVATE_KEY_PASSPHRASE"),
+            known_hosts_path=settings["EPISERVER_SFTP_KNOWN_HOSTS"],
+            host_key_fingerprint=settings["EPISERVER_SFTP_HOST_KEY_FINGERPRINT"],
+            response_dir=settings["EPISERVER_SFTP_RESPONSE_DIR"],
+            upload_dir=settings["EPISERVER_SFTP_UPLOAD_DIR"],
         )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> CampaignSftpResource:
+        """`from_settings` of the environment's (or `environ`'s) validated settings."""
+        return cls.from_settings(load_settings(environ))
 
     def settings(self) -> SftpSettings:
         """The resolved connection settings; raises CampaignConfigError for a malformed fingerprint."""

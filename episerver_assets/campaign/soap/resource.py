@@ -1,32 +1,26 @@
 """`CampaignSoapResource`: the Dagster resource that configures and hands out SOAP clients.
 
-In definitions, `CampaignSoapResource.from_env()` reads EPISERVER_SOAP_URL, EPISERVER_CLIENT_ID,
-EPISERVER_API_USER, EPISERVER_API_PASSWORD (and optionally EPISERVER_SOAP_BATCH_SIZE,
-EPISERVER_SOAP_READ_TIMEOUT); whatever is unset points at the local sandbox.
+The code location builds it with `from_settings` (EPISERVER_SOAP_URL, EPISERVER_CLIENT_ID,
+EPISERVER_API_USER, EPISERVER_API_PASSWORD, EPISERVER_SOAP_BATCH_SIZE, EPISERVER_SOAP_READ_TIMEOUT,
+validated by `episerver_assets.settings`); whatever is unset points at the local sandbox.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import dagster as dg
 from pydantic import Field
 
+from ...settings import (
+    SANDBOX_API_USER, SANDBOX_CLIENT_ID, SANDBOX_PASSWORD, SANDBOX_SOAP_URL, Settings, load_settings, resolved,
+)
 from ..errors import redact_url
 from ..retry import RetryPolicy
 from .client import MAX_BATCH_SIZE, CampaignSoapClient, SoapSettings
 from .wsdl import OfflineTransport
-
-SANDBOX_SOAP_URL = "http://127.0.0.1:8765/soap11"
-
-
-def _resolved(value: Any) -> Any:
-    """The value behind a dg.EnvVar when the resource is used outside a Dagster run."""
-    return value.get_value() if isinstance(value, dg.EnvVar) else value
 
 
 @dataclass(frozen=True)
@@ -45,9 +39,9 @@ class CampaignSoapResource(dg.ConfigurableResource):
     """Connection settings of the Campaign SOAP API (Rpc* web services) for one client."""
 
     soap_url: str = Field(default=SANDBOX_SOAP_URL, description="Base URL up to /soap11.")
-    client_id: str = Field(default="1000", description="Campaign client id (the login's mandatorId).")
-    api_user: str = Field(default="sandbox-api", description="API user with the web service right.")
-    api_password: str = Field(default="sandbox-secret", repr=False, description="API user's password.")
+    client_id: str = Field(default=str(SANDBOX_CLIENT_ID), description="Campaign client id (the login's mandatorId).")
+    api_user: str = Field(default=SANDBOX_API_USER, description="API user with the web service right.")
+    api_password: str = Field(default=SANDBOX_PASSWORD, repr=False, description="API user's password.")
     connect_timeout_seconds: float = Field(default=10.0, gt=0)
     read_timeout_seconds: float = Field(default=300.0, gt=0, description="addAll3 batches can be slow.")
     batch_size: int = Field(default=1000, ge=1, le=MAX_BATCH_SIZE, description="Recipients per addAll3 call.")
@@ -56,35 +50,31 @@ class CampaignSoapResource(dg.ConfigurableResource):
     backoff_max_seconds: float = Field(default=30.0, ge=0)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> CampaignSoapResource:
-        """Configure from the environment; set variables stay dg.EnvVar references (UI shows names only)."""
-        env = os.environ if environ is None else environ
-
-        def setting(name: str, default: str) -> Any:
-            return dg.EnvVar(name) if env.get(name) else default
-
-        optional: dict[str, Any] = {}
-        if env.get("EPISERVER_SOAP_BATCH_SIZE"):
-            optional["batch_size"] = int(env["EPISERVER_SOAP_BATCH_SIZE"])
-        if env.get("EPISERVER_SOAP_READ_TIMEOUT"):
-            optional["read_timeout_seconds"] = float(env["EPISERVER_SOAP_READ_TIMEOUT"])
+    def from_settings(cls, settings: Settings) -> CampaignSoapResource:
+        """Secrets the user set stay dg.EnvVar references, so the UI shows their names only."""
         return cls(
-            soap_url=setting("EPISERVER_SOAP_URL", SANDBOX_SOAP_URL),
-            client_id=setting("EPISERVER_CLIENT_ID", "1000"),
-            api_user=setting("EPISERVER_API_USER", "sandbox-api"),
-            api_password=setting("EPISERVER_API_PASSWORD", "sandbox-secret"),
-            **optional,
+            soap_url=settings.config("EPISERVER_SOAP_URL"),
+            client_id=settings.config("EPISERVER_CLIENT_ID"),
+            api_user=settings.config("EPISERVER_API_USER"),
+            api_password=settings.config("EPISERVER_API_PASSWORD"),
+            batch_size=settings["EPISERVER_SOAP_BATCH_SIZE"],
+            read_timeout_seconds=settings["EPISERVER_SOAP_READ_TIMEOUT"],
         )
 
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> CampaignSoapResource:
+        """`from_settings` of the environment's (or `environ`'s) validated settings."""
+        return cls.from_settings(load_settings(environ))
+
     def settings(self, policy: RetryPolicy | None = None) -> SoapSettings:
-        client_id = str(_resolved(self.client_id)).strip()
+        client_id = str(resolved(self.client_id)).strip()
         if not client_id.isdigit():
             raise ValueError("client_id must be the numeric Campaign client id")
         return SoapSettings(
-            soap_url=_resolved(self.soap_url),
+            soap_url=resolved(self.soap_url),
             client_id=int(client_id),
-            api_user=_resolved(self.api_user),
-            api_password=_resolved(self.api_password),
+            api_user=resolved(self.api_user),
+            api_password=resolved(self.api_password),
             connect_timeout_seconds=self.connect_timeout_seconds,
             read_timeout_seconds=self.read_timeout_seconds,
             batch_size=self.batch_size,
