@@ -2,66 +2,26 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import dagster as dg
-import pytest
 import sqlalchemy as sa
 
-from episerver_assets.defs.closed_loop.assets import closed_loop_responses, response_files
-from episerver_assets.defs.closed_loop.jobs import closed_loop_job
 from episerver_assets.defs.closed_loop.reader import read_response_file
 from episerver_assets.defs.closed_loop.schemas import RESPONSE_TABLES
 from episerver_assets.defs.closed_loop.warehouse_tables import warehouse_table
-from episerver_assets.resources import shared_resources
 from episerver_assets.warehouse import WarehouseResource
 
-DAY_1, DAY_2, DAY_3 = dt.date(2026, 11, 17), dt.date(2026, 11, 18), dt.date(2026, 11, 19)
-
-
-@pytest.fixture
-def run_days(sandbox_env, warehouse_url):
-    resources = {**shared_resources(), "warehouse": WarehouseResource(url=warehouse_url)}
-    defs = dg.Definitions(assets=[response_files, closed_loop_responses], jobs=[closed_loop_job],
-                          resources=resources)
-    instance = dg.DagsterInstance.ephemeral()
-
-    def run(first: dt.date, last: dt.date) -> dg.ExecuteInProcessResult:
-        return defs.resolve_job_def("closed_loop_job").execute_in_process(
-            instance=instance,
-            tags={"dagster/asset_partition_range_start": first.isoformat(),
-                  "dagster/asset_partition_range_end": last.isoformat()},
-            raise_on_error=False,
-        )
-
-    return run
-
-
-def response_file(sandbox, table: str, day: dt.date):
-    return sandbox.client_dir(1000) / "response" / RESPONSE_TABLES[table].file_name(day)
-
-
-def partition_rows(warehouse_url: str, table: str, day: dt.date) -> int:
-    return WarehouseResource(url=warehouse_url).row_count(warehouse_table(RESPONSE_TABLES[table]),
-                                                          "partition_date", day)
-
-
-def materialized(result, table: str) -> dict[str, dict]:
-    key = dg.AssetKey(["closed_loop", table])
-    return {
-        m.partition: m.metadata
-        for m in (e.event_specific_data.materialization for e in result.get_asset_materialization_events())
-        if m.asset_key == key
-    }
-
-
-def check(result, table: str, name: str):
-    return next(
-        e.asset_check_evaluation_data for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        and e.asset_check_evaluation_data.asset_key == dg.AssetKey(["closed_loop", table])
-        and e.asset_check_evaluation_data.check_name == name
-    )
+from .closed_loop_runs import (  # noqa: F401 - fixtures
+    DAY_1,
+    DAY_2,
+    DAY_3,
+    check,
+    instance,
+    materialized,
+    partition_rows,
+    response_file,
+    run_days,
+    step_failure_message,
+)
 
 
 def test_a_range_of_days_loads_every_table_with_metadata_and_checks(sandbox, run_days, warehouse_url):
@@ -78,9 +38,10 @@ def test_a_range_of_days_loads_every_table_with_metadata_and_checks(sandbox, run
         assert day_1["file"].value == RESPONSE_TABLES[table].file_name(DAY_1)
         assert len(day_1["sha256"].value) == 64
         assert day_1["dagster/column_schema"].value.columns[0].name == RESPONSE_TABLES[table].columns[0].name
-    assert check(result, "clicks", "schema").passed
-    assert check(result, "clicks", "foreign_keys").passed
-    assert check(result, "mailings", "all_files_present").passed
+    for day in (DAY_1, DAY_2):
+        assert check(result, "clicks", "schema", day).passed
+        assert check(result, "clicks", "foreign_keys", day).passed
+        assert check(result, "mailings", "all_files_present", day).passed
 
 
 def test_rerun_replaces_partitions_without_duplicates(sandbox, run_days, warehouse_url):
@@ -106,12 +67,11 @@ def test_invalid_file_fails_its_table_and_day_and_keeps_the_old_rows(sandbox, ru
     assert partition_rows(warehouse_url, "clicks", DAY_1) == old_rows
     assert DAY_1.isoformat() not in materialized(result, "clicks")
     assert DAY_1.isoformat() in materialized(result, "opens")
-    schema = check(result, "clicks", "schema")
+    schema = check(result, "clicks", "schema", DAY_1)
     assert not schema.passed
     failing = schema.metadata["failing_rows"].value
     assert "| 3 | created |" in failing
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "clicks" in failure.event_specific_data.error.message
+    assert "clicks" in step_failure_message(result)
 
 
 def test_an_expired_day_fails_only_that_day(sandbox, run_days, warehouse_url):
@@ -124,11 +84,11 @@ def test_an_expired_day_fails_only_that_day(sandbox, run_days, warehouse_url):
     for table in RESPONSE_TABLES:
         assert set(materialized(result, table)) == {DAY_1.isoformat(), DAY_3.isoformat()}
     assert partition_rows(warehouse_url, "mailings", DAY_3) > 0
-    missing = check(result, "mailings", "all_files_present")
+    assert check(result, "mailings", "all_files_present", DAY_1).passed
+    missing = check(result, "mailings", "all_files_present", DAY_2)
     assert not missing.passed
     assert RESPONSE_TABLES["mailings"].file_name(DAY_2) in missing.metadata["missing_files"].value
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "expired" in failure.event_specific_data.error.message
+    assert "expired" in step_failure_message(result)
 
 
 def test_orphan_clicks_warn_with_their_count(sandbox, run_days, warehouse_url):
@@ -139,7 +99,7 @@ def test_orphan_clicks_warn_with_their_count(sandbox, run_days, warehouse_url):
     result = run_days(DAY_1, DAY_1)
 
     assert result.success
-    foreign = check(result, "clicks", "foreign_keys")
+    foreign = check(result, "clicks", "foreign_keys", DAY_1)
     assert not foreign.passed
     assert foreign.severity == dg.AssetCheckSeverity.WARN
     expected = WarehouseResource(url=warehouse_url).scalar(

@@ -1,22 +1,22 @@
 """The eight daily response tables, loaded from Campaign's closed-loop SFTP export.
 
-One step per run opens one SFTP session for all files of all days in the run (cheaper than eight
-sessions), but each table is its own asset, materialized per day, with its own checks.
+One step per run loads all files of all days in the run (transfers overlap each other and the
+loads), but each table is its own asset, materialized per day, with its own checks per day.
 """
 
-
 import datetime as dt
-import tempfile
-from pathlib import Path
 
 import dagster as dg
 
 from ...campaign.sftp import CampaignSftpResource
 from ...pools import WAREHOUSE
 from ...warehouse import WarehouseResource
+from .check_evaluations import DayChecks
 from .checks import asset_key, check_specs
-from .day_load import DayLoad
+from .day_load import Problem, load_days
+from .loading import LoadedFile
 from .partitions import daily_partitions
+from .personal_data import preview_markdown
 from .schemas import RESPONSE_TABLES, dagster_table_schema
 from .warehouse_tables import warehouse_table
 
@@ -53,6 +53,23 @@ def _table_spec(table) -> dg.AssetSpec:
     )
 
 
+def materialization(loaded: LoadedFile) -> dg.AssetMaterialization:
+    metadata = {
+        "dagster/row_count": loaded.rows,
+        "file": loaded.file,
+        "size_bytes": loaded.size_bytes,
+        "sha256": loaded.sha256,
+        "delivered_at": loaded.delivered_at.isoformat(),
+        "transferred_bytes": loaded.transferred_bytes,
+        "unchanged": loaded.unchanged,
+        "dagster/column_schema": dagster_table_schema(loaded.table),
+    }
+    if not loaded.unchanged:
+        metadata["preview"] = dg.MetadataValue.md(preview_markdown(loaded.preview))
+    return dg.AssetMaterialization(asset_key=asset_key(loaded.table), partition=loaded.day.isoformat(),
+                                   metadata=metadata)
+
+
 @dg.multi_asset(
     name="closed_loop_responses",
     specs=[_table_spec(t) for t in RESPONSE_TABLES.values()],
@@ -66,29 +83,29 @@ def closed_loop_responses(
     context: dg.AssetExecutionContext, sftp: CampaignSftpResource, warehouse: WarehouseResource
 ):
     """Download each day's response files, validate them against their pandera models and replace the
-    day's partition of each table in one transaction. A file that fails validation or has expired on the
-    server fails its day and table only; the others load."""
+    day's partition of each table in one transaction (a file whose bytes equal its last load's is
+    recorded as unchanged). A file that is missing, invalid or fails to load fails its day and table
+    only; the others load and get their checks, and the step fails at the end naming the files."""
     days = [dt.date.fromisoformat(key) for key in context.partition_keys]
     tables = [t for t in RESPONSE_TABLES.values() if asset_key(t) in context.selected_asset_keys]
-    with (
-        warehouse.session(),
-        sftp.open_session() as session,
-        tempfile.TemporaryDirectory(prefix="closed-loop-") as scratch,
-    ):
-        warehouse.ensure_table(*(warehouse_table(t) for t in RESPONSE_TABLES.values()))
-        listing = {f.name: f for f in session.list(sftp.response_dir, "*.csv*")}
-        loads = [DayLoad(day, listing, sftp.response_dir) for day in days]
-        for load in loads:
-            for table in tables:
-                materialization = load.load_table(context, session, warehouse, table, Path(scratch))
-                if materialization is not None:
-                    context.log_event(materialization)
-        yield from DayLoad.check_results(context, loads, tables, warehouse)
+    problems: list[Problem] = []
+    of_day: list = []
+    for outcome in load_days(sftp, warehouse, days, tables):
+        of_day.append(outcome)
+        if isinstance(outcome, Problem):
+            context.log.error(outcome.log_text())
+            problems.append(outcome)
+        else:
+            state = "unchanged since its last load" if outcome.unchanged else f"{outcome.rows} rows"
+            context.log.info(f"{outcome.day} {outcome.table.name}: {state} from {outcome.file}")
+            yield materialization(outcome)
+        if outcome.table == tables[-1]:  # the day's last table: its checks see the whole day
+            yield from DayChecks(context, warehouse, outcome.day).evaluate(of_day)
+            of_day = []
 
-    problems = [problem for load in loads for problem in load.problems]
     if problems:
         raise dg.Failure(
             description=f"{len(problems)} response file(s) could not be loaded: "
             + "; ".join(p.summary for p in problems[:5]),
-            metadata={"problems": dg.MetadataValue.md(DayLoad.problems_markdown(problems))},
+            metadata={"problems": dg.MetadataValue.md("\n\n".join(p.markdown() for p in problems))},
         )

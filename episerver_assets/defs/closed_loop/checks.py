@@ -1,7 +1,11 @@
 """Asset checks of the response tables: declared here, evaluated in the same step that loads them.
 
-- `schema` (blocking): the file matched its pandera model; a failure stops everything downstream.
-- `primary_key_unique`: no key appears twice in the loaded partition.
+Every check has one result per day (partition), so the UI says which day a failure is about.
+
+- `schema` (blocking): the file matched its pandera model and loaded; a failure stops everything
+  downstream.
+- `primary_key_unique`: no key appears twice in the loaded partition (a safety net: the reader
+  already rejects files with duplicate keys).
 - `foreign_keys` (WARN): rows pointing at mailings, recipients or links the warehouse does not hold.
 - `all_files_present` (on mailings): the day's eight files were all on the server.
 """
@@ -11,6 +15,7 @@ from __future__ import annotations
 import dagster as dg
 import sqlalchemy as sa
 
+from .partitions import daily_partitions
 from .schemas import RESPONSE_TABLES, ResponseTable
 from .warehouse_tables import PARTITION_COLUMN, warehouse_table
 
@@ -24,22 +29,24 @@ def asset_key(table: ResponseTable) -> dg.AssetKey:
     return dg.AssetKey(["closed_loop", table.name])
 
 
+def _spec(name: str, table: ResponseTable, description: str, blocking: bool = False) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(name, asset=asset_key(table), blocking=blocking, description=description,
+                             partitions_def=daily_partitions)
+
+
 def check_specs() -> list[dg.AssetCheckSpec]:
     specs = []
     for table in RESPONSE_TABLES.values():
-        key = asset_key(table)
-        specs.append(dg.AssetCheckSpec(SCHEMA_CHECK, asset=key, blocking=True,
-                                       description="The file matches its pandera model: columns, types, enums."))
+        specs.append(_spec(SCHEMA_CHECK, table, "The file matches its pandera model (columns, types, enums) "
+                           "and loaded.", blocking=True))
         if table.primary_key:
-            specs.append(dg.AssetCheckSpec(PRIMARY_KEY_CHECK, asset=key,
-                                           description=f"{', '.join(table.primary_key)} is unique in the partition."))
+            specs.append(_spec(PRIMARY_KEY_CHECK, table, f"{', '.join(table.primary_key)} is unique in the partition."))
         if table.foreign_keys:
             targets = ", ".join(f"{fk.column} -> {fk.references_table}.{fk.references_column}"
                                 for fk in table.foreign_keys)
-            specs.append(dg.AssetCheckSpec(FOREIGN_KEY_CHECK, asset=key,
-                                           description=f"Rows whose keys exist in the warehouse: {targets}."))
-    specs.append(dg.AssetCheckSpec(ALL_FILES_CHECK, asset=asset_key(RESPONSE_TABLES["mailings"]),
-                                   description="All eight response files of the day were on the server."))
+            specs.append(_spec(FOREIGN_KEY_CHECK, table, f"Rows whose keys exist in the warehouse: {targets}."))
+    specs.append(_spec(ALL_FILES_CHECK, RESPONSE_TABLES["mailings"],
+                       "All eight response files of the day were on the server."))
     return specs
 
 

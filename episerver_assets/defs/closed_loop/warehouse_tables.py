@@ -13,14 +13,14 @@ from .schemas import ResponseTable, sqlalchemy_columns
 SCHEMA = "closed_loop"
 PARTITION_COLUMN = "partition_date"
 
-_metadata = sa.MetaData()
+metadata = sa.MetaData()
 
 
 @functools.cache
 def warehouse_table(table: ResponseTable) -> sa.Table:
     return sa.Table(
         table.name,
-        _metadata,
+        metadata,
         *sqlalchemy_columns(table),
         sa.Column(PARTITION_COLUMN, sa.Date, nullable=False, comment="date in the response file's name"),
         schema=SCHEMA,
