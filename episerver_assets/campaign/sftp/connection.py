@@ -14,6 +14,7 @@ import paramiko
 
 from episerver_assets.campaign.errors import CampaignConfigError
 from episerver_assets.campaign.sftp.host_keys import configure_host_key_checking, fingerprint_of
+from episerver_assets.campaign.sftp.throughput import TunedSftpClient, TunedTransport
 
 logger = logging.getLogger("episerver_assets.campaign.sftp")
 
@@ -46,7 +47,7 @@ class SftpConnection:
     """An SSH client and the SFTP channel opened on it; closing it closes both."""
 
     ssh: paramiko.SSHClient
-    sftp: paramiko.SFTPClient
+    sftp: TunedSftpClient
     host_key_fingerprint: str
 
     def is_alive(self) -> bool:
@@ -110,23 +111,29 @@ def open_connection(settings: SftpSettings) -> SftpConnection:
             channel_timeout=timeout,
             allow_agent=False,
             look_for_keys=False,
+            transport_factory=TunedTransport,
         )
         transport = ssh.get_transport()
         assert transport is not None  # connect() succeeded, so the transport exists
         transport.set_keepalive(settings.keepalive_seconds)
         # Keep paramiko's default 2 MiB channel window: its receive buffer drops consumed bytes by
         # moving everything behind them, so a larger window made 1 GB downloads twice as CPU-hungry.
-        sftp = ssh.open_sftp()
+        sftp = TunedSftpClient.from_transport(transport)
+        if sftp is None:
+            raise paramiko.SSHException("the server refused the SFTP channel")
         # Bounds every single request: a server that stops answering raises socket.timeout.
         sftp.get_channel().settimeout(settings.operation_timeout)
+        sftp.negotiate_request_size()
     except BaseException:
         ssh.close()
         raise
     fingerprint = fingerprint_of(transport.get_remote_server_key())
     logger.debug(
-        "SFTP connected to %s (host key %s) in %.2fs",
+        "SFTP connected to %s (host key %s, cipher %s, %d-byte requests) in %.2fs",
         settings.address,
         fingerprint,
+        transport.remote_cipher,
+        sftp.request_size,
         time.monotonic() - started,
     )
     return SftpConnection(ssh=ssh, sftp=sftp, host_key_fingerprint=fingerprint)
