@@ -15,6 +15,7 @@ import re
 
 import pyarrow as pa
 
+from ...setting_kinds import boolean
 from ...settings import setting_value
 from .reader import ResponseFileError
 from .schemas import ResponseTable
@@ -22,15 +23,12 @@ from .schemas import ResponseTable
 PERSONAL_COLUMNS = frozenset({"user_id", "url"})
 SETTING = "EPISERVER_PREVIEW_PERSONAL_DATA"
 MASK = "***"
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 _ADDRESS = re.compile(r"[^\s@'\"<>;,|]+@[^\s@'\"<>;,|]+")
 
 
 def show_personal_data() -> bool:
-    value = setting_value(SETTING, "false").strip().lower()
-    if value not in _TRUE | _FALSE:
-        raise ValueError(f"{SETTING} must be true or false, got {value!r}")
-    return value in _TRUE
+    """Read at each use, so a changed setting applies to the next run without a reload."""
+    return boolean(setting_value(SETTING, "false"))
 
 
 def masked_text(text: str) -> str:
