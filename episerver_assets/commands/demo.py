@@ -37,9 +37,13 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def demo_sandbox_dir() -> Path:
-    """Never the directory of `episerver-assets sandbox` (`<EPISERVER_DATA_DIR>/sandbox`)."""
-    return data_dir() / "demo-sandbox"
+def demo_sandbox_config(days: int, seed: int, scale: str, today: dt.date):
+    """Its own directory, never the one of `episerver-assets sandbox` (`<EPISERVER_DATA_DIR>/sandbox`),
+    and free ports, so a sandbox the user runs keeps its files, known_hosts and ports."""
+    from ..sandbox.server import SandboxConfig
+
+    return SandboxConfig(data_dir() / "demo-sandbox", seed=seed, scale=scale, http_port=0, sftp_port=0,
+                         response_days=days, today=today)
 
 
 def _prepare_dagster_home() -> Path:
@@ -53,7 +57,7 @@ def _prepare_dagster_home() -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..sandbox.server import Sandbox, SandboxConfig
+    from ..sandbox.server import Sandbox
     from ..warehouse.engines import WarehouseUnreachable, describe_url, probe_warehouse
 
     settings: Settings = args.settings
@@ -66,8 +70,7 @@ def run(args: argparse.Namespace) -> int:
         except WarehouseUnreachable as error:
             raise UserFacingError(str(error)) from None
     home = _prepare_dagster_home()
-    config = SandboxConfig(demo_sandbox_dir(), seed=args.seed, scale=args.scale, http_port=0, sftp_port=0,
-                           response_days=args.days, today=today)
+    config = demo_sandbox_config(args.days, args.seed, args.scale, today)
     with stage(f"starting a sandbox of its own in {config.data_dir}") as done, Sandbox(config) as sandbox:
         done(f"REST {sandbox.http_base_url}, SFTP port {sandbox.sftp_port}")
         os.environ.update(sandbox.info()["env"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..settings import SANDBOX_HOST, SANDBOX_HTTP_PORT, SANDBOX_SFTP_PORT, SETTINGS, Settings
 from .failures import one_line
@@ -29,27 +31,48 @@ def configuration(settings: Settings) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..resources import shared_resources
-
     settings: Settings = args.settings
     print("Configuration:")
     print("\n".join(configuration(settings)))
     print("Checks:")
     sandbox_down = False
     failures = 0
-    for name, resource in shared_resources(settings).items():
+    for name, check in _checks(settings).items():
         try:
-            ok, detail = _outcome(resource.check())
+            ok, detail = _outcome(check())
         except Exception as error:  # noqa: BLE001 - doctor reports every failure and goes on
             ok, detail = False, one_line(error)
-            sandbox_down |= name in _SANDBOX_ADDRESSES and settings.is_default(_SANDBOX_ADDRESSES[name])
         failures += not ok
+        sandbox_down |= not ok and name in _SANDBOX_ADDRESSES and settings.is_default(_SANDBOX_ADDRESSES[name])
         print(f"  {'OK  ' if ok else 'FAIL'}  {name}: {detail}")
     if sandbox_down:
         print(f"No sandbox answers on {SANDBOX_HOST}:{SANDBOX_HTTP_PORT} (REST, SOAP) and {SANDBOX_SFTP_PORT} (SFTP): "
               "start one in another terminal with `episerver-assets sandbox`, or set the EPISERVER_* variables "
               "of your Campaign client (see .env.example).")
     return 1 if failures else 0
+
+
+def _checks(settings: Settings) -> dict[str, Callable[[], object]]:
+    """One check per shared resource; the warehouse's names the URL (password masked) when it fails."""
+    from ..resources import shared_resources
+    from ..warehouse.engines import WarehouseUnreachable, describe_url, probe_warehouse
+
+    url = settings["EPISERVER_WAREHOUSE_URL"]
+
+    def warehouse() -> object:
+        try:
+            return f"{probe_warehouse(url)} at {describe_url(url)}"
+        except WarehouseUnreachable as error:
+            return _Failed(str(error))
+
+    resources = shared_resources(settings)
+    return {"warehouse": warehouse, **{name: resources[name].check for name in ("rest", "soap", "sftp")}}
+
+
+@dataclass(frozen=True)
+class _Failed:
+    message: str
+    ok: bool = False
 
 
 def _outcome(result: object) -> tuple[bool, str]:

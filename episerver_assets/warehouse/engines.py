@@ -68,7 +68,8 @@ def probe_warehouse(url: str) -> str:
             connection.execute(sa.text("SELECT 1"))
         return engine.dialect.name
     except Exception as error:  # noqa: BLE001 - any failure to connect ends in the same one-line message
-        reason = " ".join(str(getattr(error, "orig", None) or error).split())
+        lines = str(getattr(error, "orig", None) or error).strip().splitlines() or [type(error).__name__]
+        reason = " ".join(lines[0].split())
         raise WarehouseUnreachable(
             f"EPISERVER_WAREHOUSE_URL: cannot connect to {describe_url(url)}: {mask_passwords(reason)}"
         ) from None
