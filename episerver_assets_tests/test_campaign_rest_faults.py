@@ -26,7 +26,7 @@ from episerver_assets.campaign.rest import CampaignRestResource, Recipient, Reci
 from episerver_assets.campaign.retry import RetryPolicy, parse_retry_after
 from episerver_assets.sandbox.faults import FaultSwitch
 
-from .test_campaign_rest_client import LIST, T0, form, make_client, recipient_json, running_sandbox
+from .campaign_rest_support import LIST, T0, form, make_client, recipient_json, running_sandbox
 
 LOGGER = "episerver_assets.campaign.rest"
 

@@ -19,6 +19,9 @@ from .deadline import Deadline
 
 ACCEPT_ENCODING = "gzip"
 
+_JSON_TYPE_NAMES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean",
+                    type(None): "null"}
+
 
 class _Gunzip:
     """Inflates gzip chunk by chunk, never producing more than the room it is given (plus one byte)."""
@@ -116,6 +119,6 @@ def decode_json(response: httpx.Response, expect: type | None = None) -> Any:
             f"HTTP {response.status_code} body is not valid JSON ({kind}, {len(content)} bytes){where}",
         ) from None
     if expect is not None and not isinstance(body, expect):
-        raise CampaignInvalidResponse(request.method, str(request.url),
-                                      f"expected a JSON {expect.__name__}, got {type(body).__name__}")
+        wanted, got = _JSON_TYPE_NAMES[expect], _JSON_TYPE_NAMES[type(body)]
+        raise CampaignInvalidResponse(request.method, str(request.url), f"expected a JSON {wanted}, got {got}")
     return body
