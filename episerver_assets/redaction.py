@@ -32,6 +32,7 @@ class MaskPasswordsFilter(logging.Filter):
         masked = mask_passwords(message)
         if masked != message:
             record.msg, record.args = masked, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = mask_passwords(logging.Formatter().formatException(record.exc_info))
+        if record.exc_info:
+            # Another handler may have formatted (and cached) the traceback already.
+            record.exc_text = mask_passwords(record.exc_text or logging.Formatter().formatException(record.exc_info))
         return True
