@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from .settings import setting_value
+
 CAMPAIGN_REST = "campaign_rest"
 CAMPAIGN_SOAP = "campaign_soap"
 CAMPAIGN_SFTP = "campaign_sftp"
@@ -41,10 +43,17 @@ def rest_share_per_step() -> tuple[int, int]:
     return CAMPAIGN_REST_CONNECTIONS // steps, CAMPAIGN_RECIPIENT_READS // steps
 
 
-def closed_loop_pool(warehouse_dialect: str) -> str:
+def configured_warehouse_dialect() -> str:
+    """`duckdb` or `postgresql`, from EPISERVER_WAREHOUSE_URL (no connection)."""
+    from .warehouse.engines import dialect_of
+
+    return dialect_of(setting_value("EPISERVER_WAREHOUSE_URL"))
+
+
+def closed_loop_pool(warehouse_dialect: str | None = None) -> str:
     """The closed-loop step holds one SFTP session and writes the warehouse: it joins the scarcer pool,
     `warehouse` on DuckDB (one writer), `campaign_sftp` on PostgreSQL (2 sessions against 8 writers)."""
-    limits = pool_limits(warehouse_dialect)
+    limits = pool_limits(warehouse_dialect or configured_warehouse_dialect())
     return WAREHOUSE if limits[WAREHOUSE] <= limits[CAMPAIGN_SFTP] else CAMPAIGN_SFTP
 
 

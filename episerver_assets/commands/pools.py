@@ -13,10 +13,9 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import dagster as dg
 
-    from ..pools import apply_pool_limits
-    from ..warehouse.engines import dialect_of
+    from ..pools import apply_pool_limits, configured_warehouse_dialect
 
-    dialect = dialect_of(args.settings["EPISERVER_WAREHOUSE_URL"])
+    dialect = configured_warehouse_dialect()
     with dg.DagsterInstance.get() as instance:
         for pool, limit in apply_pool_limits(instance, dialect).items():
             print(f"{pool}: {limit}")

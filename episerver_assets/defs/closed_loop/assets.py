@@ -9,7 +9,7 @@ import datetime as dt
 import dagster as dg
 
 from ...campaign.sftp import CampaignSftpResource
-from ...pools import WAREHOUSE
+from ...pools import closed_loop_pool
 from ...warehouse import WarehouseResource
 from .check_evaluations import DayChecks
 from .checks import asset_key, check_specs
@@ -76,7 +76,7 @@ def materialization(loaded: LoadedFile) -> dg.AssetMaterialization:
     check_specs=check_specs(),
     partitions_def=daily_partitions,
     can_subset=True,
-    pool=WAREHOUSE,
+    pool=closed_loop_pool(),
     backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=7),
 )
 def closed_loop_responses(
