@@ -1,4 +1,4 @@
-"""What `demo` prints at the end: tables, row counts, check results."""
+"""What `demo` prints at the end: tables, row counts, check results (failed ones with their day)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ def closed_loop_summary(warehouse: WarehouseResource, result: dg.ExecuteInProces
         lines.append(f"{target.fullname:<36}{rows:>10,}{days:>6}")
     evaluations = [e.asset_check_evaluation_data for e in result.all_events
                    if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    failed = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations if not e.passed]
+    failed = [f"{e.asset_key.to_user_string()}:{e.check_name}" + (f" ({e.partition})" if e.partition else "")
+              for e in evaluations if not e.passed]
     lines += ["", f"Asset checks: {len(evaluations) - len(failed)} passed, {len(failed)} failed"]
     lines += [f"  failed: {name}" for name in failed]
     return "\n".join(lines)
