@@ -32,7 +32,8 @@ from episerver_assets.defs.closed_loop.reader import (
 )
 from episerver_assets.defs.closed_loop.reader.arrow_batches import raw_batches
 from episerver_assets.defs.closed_loop.reader.header import Header
-from episerver_assets.defs.closed_loop.reader.source import BodyTail
+from episerver_assets.defs.closed_loop.reader.source import CheckedBody, file_bytes
+from episerver_assets.defs.closed_loop.reader.structure import StructureCheck
 from episerver_assets.defs.closed_loop.schemas import validate_batch
 
 
@@ -58,26 +59,46 @@ def stage_download(directory: Path, sftp: dict) -> dict:
 
 
 def stage_parse_validate(directory: Path) -> dict:
-    """Our reader's Arrow parse and our validation, serially (no read-ahead), each timed on its own."""
+    """Our reader's strict-format check with Arrow's parse, and our validation, serially (no read-ahead),
+    each timed on its own; `structure` is the part of `parse` spent in the strict-format check."""
     rows, parse, validate = 0, 0.0, 0.0
+    structure = _time_structure_check()
     for path, table in response_files(directory):
-        header = Header(path, table)
-        if header.body_is_empty:
-            continue
-        raws = raw_batches(path, table, BodyTail(header.length), DEFAULT_BATCH_ROWS)
-        while True:
-            started = time.perf_counter()
-            raw = next(raws, None)
-            parse += time.perf_counter() - started
-            if raw is None:
-                break
-            started = time.perf_counter()
-            _, failures = validate_batch(table, raw)
-            validate += time.perf_counter() - started
-            if failures:
-                raise SystemExit(f"{path.name}: generated data failed validation: {failures[0]}")
-            rows += raw.num_rows
-    return {"rows": rows, "seconds": parse + validate, "parse": parse, "validate": validate}
+        with file_bytes(path) as source:
+            header = Header(source, path.name, table)
+            body = CheckedBody(source, header.leftover, StructureCheck(len(table.columns)))
+            rows, parse, validate = _parse_validate(path, table, body, rows, parse, validate)
+    return {"rows": rows, "seconds": parse + validate, "parse": parse, "structure": structure[0], "validate": validate}
+
+
+def _time_structure_check() -> list[float]:
+    """Wraps StructureCheck.feed to add up its time (it runs inside Arrow's reads)."""
+    spent = [0.0]
+    feed = StructureCheck.feed
+
+    def timed(self, block: bytes) -> None:
+        started = time.perf_counter()
+        feed(self, block)
+        spent[0] += time.perf_counter() - started
+
+    StructureCheck.feed = timed
+    return spent
+
+
+def _parse_validate(path: Path, table, body: CheckedBody, rows: int, parse: float, validate: float):
+    raws = raw_batches(path.name, body, table, DEFAULT_BATCH_ROWS)
+    while True:
+        started = time.perf_counter()
+        raw = next(raws, None)
+        parse += time.perf_counter() - started
+        if raw is None:
+            return rows, parse, validate
+        started = time.perf_counter()
+        _, failures = validate_batch(table, raw)
+        validate += time.perf_counter() - started
+        if failures:
+            raise SystemExit(f"{path.name}: generated data failed validation: {failures[0]}")
+        rows += raw.num_rows
 
 
 def stage_reader(directory: Path) -> dict:

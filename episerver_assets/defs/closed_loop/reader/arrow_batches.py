@@ -6,7 +6,6 @@ import contextlib
 import queue
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TypeVar
 
 import pyarrow
@@ -14,8 +13,8 @@ import pyarrow.csv as pa_csv
 
 from ..schemas import ResponseTable
 from .errors import ResponseFileError, RowFailure
-from .lines import parse_failure
-from .source import BodyTail, open_binary
+from .source import READ_ERRORS, CheckedBody, read_failure
+from .structure import StrictFormatViolation
 
 READ_AHEAD_BATCHES = 2
 BLOCK_SIZE = 1 << 20
@@ -24,10 +23,14 @@ a longer record still parses. Measured: 1 MiB is also the fastest (fewer cache m
 _T = TypeVar("_T")
 
 
+class ArrowParseError(Exception):
+    """Arrow rejected bytes the structure check had not (yet) rejected; the caller locates it."""
+
+
 def _csv_options(table: ResponseTable, block_size: int):
     names = list(table.column_names)
     read = pa_csv.ReadOptions(column_names=names, block_size=block_size)
-    # Blank lines are kept (as records of empty fields) so that record counts map to lines.
+    # Blank lines are kept, so that a record count maps to the structure check's (which rejects them).
     parse = pa_csv.ParseOptions(
         delimiter=";", quote_char='"', double_quote=True, newlines_in_values=True, ignore_empty_lines=False
     )
@@ -42,21 +45,17 @@ def _csv_options(table: ResponseTable, block_size: int):
     return read, parse, convert
 
 
-def _parsed_blocks(path: Path, table: ResponseTable, tail: BodyTail, block_size: int) -> Iterator[pyarrow.RecordBatch]:
+def _parsed_blocks(file: str, body: CheckedBody, table: ResponseTable, block_size: int) -> Iterator[pyarrow.RecordBatch]:
     read, parse, convert = _csv_options(table, block_size)
     try:
-        stream = pyarrow.TransformInputStream(open_binary(path), tail)
-        batches = iter(pa_csv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert))
-        while True:
-            try:
-                raw = next(batches)
-            except StopIteration:
-                return
-            yield raw
+        stream = pyarrow.PythonFile(body, mode="r")
+        yield from pa_csv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
+    except StrictFormatViolation:
+        raise
     except pyarrow.ArrowInvalid as error:
-        raise ResponseFileError(path.name, [parse_failure(path, table, str(error))]) from None
-    except (OSError, pyarrow.ArrowException) as error:
-        raise ResponseFileError(path.name, [RowFailure(path.name, None, None, f"cannot be read: {error}")]) from None
+        raise ArrowParseError(str(error)) from None
+    except (*READ_ERRORS, pyarrow.ArrowException) as error:
+        raise ResponseFileError(file, [RowFailure(file, None, None, read_failure(error))]) from None
 
 
 def _single_batch(batches: list[pyarrow.RecordBatch]) -> pyarrow.RecordBatch:
@@ -64,18 +63,18 @@ def _single_batch(batches: list[pyarrow.RecordBatch]) -> pyarrow.RecordBatch:
 
 
 def raw_batches(
-    path: Path, table: ResponseTable, tail: BodyTail, batch_rows: int, block_size: int = BLOCK_SIZE
+    file: str, body: CheckedBody, table: ResponseTable, batch_rows: int, block_size: int = BLOCK_SIZE
 ) -> Iterator[pyarrow.RecordBatch]:
     """The records after the header in batches of `batch_rows` (the last may be shorter): binary
     columns named as the warehouse's, nulls for empty fields.
 
     Small parsed blocks are joined into batches, so memory stays bounded while validation still
-    runs on large batches. Parser errors become ResponseFileError with the line of the first
-    malformed record.
+    runs on large batches. A block that breaks the strict format stops the parse with
+    StrictFormatViolation before Arrow sees it.
     """
     pending: list[pyarrow.RecordBatch] = []
     pending_rows = 0
-    for block in _parsed_blocks(path, table, tail, block_size):
+    for block in _parsed_blocks(file, body, table, block_size):
         pending.append(block)
         pending_rows += block.num_rows
         if pending_rows < batch_rows:

@@ -1,50 +1,62 @@
-"""The header row of a response file, read and checked before Arrow parses the records."""
+"""The header row of a response file, read from the file's first bytes and checked strictly."""
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
-import pyarrow
+import re
+from typing import BinaryIO
 
 from ..schemas import ResponseTable
-from .errors import ResponseFileError, RowFailure
-from .source import open_binary
+from .errors import ResponseFileError, RowFailure, shown
+from .explain import record_fault
+from .source import READ_ERRORS, read_failure
 
 HEADER_LIMIT = 64 * 1024
 _BOM = b"\xef\xbb\xbf"
+_NAME = re.compile(rb'"((?:[^"]|"")*)"')
 
 
 class Header:
-    """Checks the header against the table's wire header; `length` bytes (BOM, header, line end)
-    precede the records, and `body_is_empty` says whether any follow."""
+    """Reads the header from `source` and checks it against the table's wire header. `length` bytes
+    (BOM, header, line feed) precede the records; `leftover` holds the records' bytes read with it."""
 
-    def __init__(self, path: Path, table: ResponseTable):
-        self.file, self.expected = path.name, table.wire_header
-        try:
-            with open_binary(path) as stream:
-                head = stream.read(HEADER_LIMIT)
-        except (OSError, pyarrow.ArrowException) as error:
-            raise self._error(f"cannot be read: {error}") from None
+    def __init__(self, source: BinaryIO, file: str, table: ResponseTable):
+        self.file, self.expected = file, table.wire_header
+        head = self._first_line(source)
         start = len(_BOM) if head.startswith(_BOM) else 0
-        if start == len(head):
-            raise self._error("is empty; expected the header row")
         end = head.find(b"\n", start)
-        if end < 0 and len(head) == HEADER_LIMIT:
-            raise self._error(f"has no line break in its first {HEADER_LIMIT} bytes")
-        end = len(head) if end < 0 else end
-        self.length = min(end + 1, len(head))
-        self.body_is_empty = self.length == len(head) and len(head) < HEADER_LIMIT
-        line = head[start:end].removesuffix(b"\r")
+        line = head[start : end + 1] if end >= 0 else head[start:]
+        self.length = start + len(line)
+        self.leftover = head[self.length :]
+        fault, _ = record_fault(line, 0, line.count(b";") + 1, at_eof=True)
+        if fault is not None:
+            value = None if fault.value is None else fault.value.decode("utf-8", "backslashreplace")
+            raise self._error(f"header row: {fault.reason}", line=1, value=shown(value))
         try:
-            self.found = tuple(next(csv.reader([line.decode("utf-8")], delimiter=";")))
+            self.found = tuple(m.group(1).replace(b'""', b'"').decode("utf-8") for m in _NAME.finditer(line))
         except UnicodeDecodeError:
             raise self._error("header is not valid UTF-8", line=1) from None
         if self.found != self.expected:
             raise ResponseFileError(self.file, self._differences(), self.expected, self.found)
 
-    def _error(self, reason: str, line: int | None = None) -> ResponseFileError:
-        return ResponseFileError(self.file, [RowFailure(self.file, line, None, reason)])
+    def _first_line(self, source: BinaryIO) -> bytes:
+        head = b""
+        try:
+            while b"\n" not in head and len(head) < HEADER_LIMIT:
+                chunk = source.read(HEADER_LIMIT)
+                if not chunk:
+                    break
+                head += chunk
+        except READ_ERRORS as error:
+            raise self._error(read_failure(error)) from None
+        if not head.removeprefix(_BOM):
+            raise self._error("is empty; expected the header row")
+        if b"\n" not in head[:HEADER_LIMIT]:
+            if len(head) >= HEADER_LIMIT:
+                raise self._error(f"has no line break in its first {HEADER_LIMIT} bytes")
+        return head
+
+    def _error(self, reason: str, line: int | None = None, value: str | None = None) -> ResponseFileError:
+        return ResponseFileError(self.file, [RowFailure(self.file, line, None, reason, value)])
 
     def _differences(self) -> list[RowFailure]:
         expected, found = self.expected, self.found

@@ -1,63 +1,85 @@
-"""The bytes of a response file: plain or gzip-compressed, opened for Arrow or for Python's csv module."""
+"""The bytes of a response file, plain or gzip-compressed, from its path or from a caller's stream."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
-import io
+import threading
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO, Protocol
 
-import pyarrow
+from .structure import StrictFormatViolation, StructureCheck
+
+READ_ERRORS = (OSError, EOFError, zlib.error)
+"""What reading a missing, unreadable, truncated or corrupt (gzip) file raises."""
+
+
+def read_failure(error: BaseException) -> str:
+    """Why the bytes could not be read, in words."""
+    if isinstance(error, EOFError):
+        return "cannot be read: the compressed data ends early (truncated?)"
+    return f"cannot be read: {error}"
+
+
+class ByteStream(Protocol):
+    """A readable binary stream: `read(n)` returns up to n bytes, b"" at the end; it may block."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 def is_gzip(path: Path) -> bool:
     return path.suffix == ".gz"
 
 
-def open_binary(path: Path) -> pyarrow.NativeFile:
-    """An Arrow input stream; `.gz` is decompressed as it is read."""
-    return pyarrow.input_stream(str(path), compression="gzip" if is_gzip(path) else None)
+@contextlib.contextmanager
+def file_bytes(path: Path, stream: ByteStream | None = None) -> Iterator[BinaryIO]:
+    """The file's bytes, decompressed when the name ends in `.gz`: read from `stream` when given
+    (left open: the caller owns it), else from `path`."""
+    with contextlib.ExitStack() as stack:
+        raw = stream if stream is not None else stack.enter_context(path.open("rb"))
+        yield stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb")) if is_gzip(path) else raw
 
 
-def open_text(path: Path) -> io.TextIOBase:
-    """Text for the csv module: BOM dropped, line ends left to csv, undecodable bytes kept as escapes."""
-    opener = gzip.open if is_gzip(path) else open
-    return opener(path, "rt", encoding="utf-8-sig", errors="surrogateescape", newline="")
+def drain(stream: ByteStream | None) -> None:
+    """Reads `stream` to its end, so that the file at its path is complete before it is reopened."""
+    if stream is not None:
+        while stream.read(1 << 20):
+            pass
 
 
-def _last_bytes(buffer: pyarrow.Buffer, count: int) -> bytes:
-    return buffer.slice(max(buffer.size - count, 0)).to_pybytes()
+class CheckedBody:
+    """What Arrow reads (through `pyarrow.PythonFile`): the records after the header, the header's
+    read-ahead first, every block fed to `check` before Arrow sees it. A violation stops the read."""
 
+    closed = False
 
-class BodyTail:
-    """Transform for `pyarrow.TransformInputStream`: drops the header's bytes and keeps the last two
-    buffers, so that the end of the file can be checked without reading it again."""
+    def __init__(self, source: BinaryIO, leftover: bytes, check: StructureCheck):
+        self.source, self.leftover, self.check = source, leftover, check
+        self.finished = False
+        self._lock = threading.Lock()  # Arrow's reader thread against a drain on the failure path
 
-    def __init__(self, skip: int):
-        self.skip = skip
-        self.previous = self.last = pyarrow.py_buffer(b"")
+    def read(self, size: int = -1) -> bytes:
+        with self._lock:
+            if self.leftover:
+                size = len(self.leftover) if size < 0 else size
+                data, self.leftover = self.leftover[:size], self.leftover[size:]
+            else:
+                data = b"" if self.finished else self.source.read(size)
+            if data:
+                self.check.feed(data)
+            elif not self.finished:
+                self.finished = True
+                self.check.finish()
+            if self.check.violation is not None:
+                raise StrictFormatViolation(self.check.violation)
+            return data
 
-    def __call__(self, buffer: pyarrow.Buffer) -> pyarrow.Buffer:
-        if self.skip:
-            skipped = min(self.skip, buffer.size)
-            buffer, self.skip = buffer.slice(skipped), self.skip - skipped
-        if buffer.size:
-            self.previous, self.last = self.last, buffer
-        return buffer
+    def stop(self) -> None:
+        """Later reads return b"" without touching the source, which may then be drained."""
+        with self._lock:
+            self.finished = True
 
-    def ends_with_closed_field(self, last_value: bytes | None) -> bool:
-        """False when the file ends inside a quoted field, which Arrow silently accepts.
-
-        A closed last field ends with `;"<value, quotes doubled>"` or, unquoted, `;<value>`, before
-        at most one line end; an unterminated one lacks the closing quote.
-        """
-        value = last_value or b""
-        quoted = b';"' + value.replace(b'"', b'""') + b'"'
-        wanted = len(quoted) + 2
-        tail = _last_bytes(self.last, wanted)
-        if len(tail) < wanted:
-            tail = _last_bytes(self.previous, wanted - len(tail)) + tail
-        for line_end in (b"\r\n", b"\n", b"\r"):
-            if tail.endswith(line_end):
-                tail = tail[: -len(line_end)]
-                break
-        return tail.endswith(quoted) or (b'"' not in value and tail.endswith(b";" + value))
+    def close(self) -> None:
+        self.closed = True
