@@ -97,17 +97,33 @@ def test_doctor_fails_on_a_wrong_password_without_printing_it(sandbox_process):
     assert "wrong-Pa55word" not in done.stdout + done.stderr
 
 
-def test_demo_loads_the_sandbox_into_the_embedded_warehouse(tmp_path, monkeypatch, capsys):
+def test_demo_loads_its_own_sandbox_quietly_labels_its_runs_and_sets_the_ui_start_date(tmp_path, monkeypatch, capsys):
+    import datetime as dt
+
+    import dagster as dg
+
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("EPISERVER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     for name in [n for n in os.environ if n.startswith("EPISERVER_") and n != "EPISERVER_DATA_DIR"]:
         monkeypatch.delenv(name)
+    (tmp_path / ".env").write_text("MY_OWN=1\n", encoding="utf-8")
 
     assert main(["demo", "--days", "2"]) == 0
 
-    out = capsys.readouterr().out
-    assert "succeeded" in out
-    assert "closed_loop.mailing_recipients" in out
-    assert "0 failed" in out
+    captured = capsys.readouterr()
+    assert "INFO" not in captured.out + captured.err
+    stages = [line for line in captured.out.splitlines() if " ... " in line]
+    assert [line.split(" ... ")[1].split()[0] for line in stages] == ["ok", "ok", "ok"]
+    assert stages[2].startswith("loading 2 days") and "rows" in stages[2]
+    assert len(captured.out.splitlines()) < 30
+    assert "closed_loop.mailing_recipients" in captured.out and "0 failed" in captured.out
     assert (tmp_path / "data" / "warehouse.duckdb").exists()
+    assert (tmp_path / "data" / "demo-sandbox").is_dir() and not (tmp_path / "data" / "sandbox").exists()
+
+    first_day = (dt.date.today() - dt.timedelta(days=2)).isoformat()
+    env_lines = (tmp_path / ".env").read_text(encoding="utf-8").splitlines()
+    assert env_lines[0] == "MY_OWN=1" and f"EPISERVER_CLOSED_LOOP_START_DATE={first_day}" in env_lines
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_run_records()
+    assert runs and all(r.dagster_run.tags.get("episerver/launched_by") == "demo" for r in runs)

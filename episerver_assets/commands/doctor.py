@@ -25,7 +25,8 @@ def configuration(settings: Settings) -> list[str]:
     """Every setting with its effective value (defaults marked, secrets masked), then unknown EPISERVER_* names."""
     lines = [f"  {name} = {settings.shown(name)}{'  (default)' if settings.is_default(name) else ''}"
              for name in SETTINGS]
-    unknown = sorted(n for n in os.environ if n.startswith("EPISERVER_") and n not in SETTINGS)
+    unknown = sorted(n for n in os.environ
+                     if n.startswith("EPISERVER_") and not n.startswith("EPISERVER_TEST_") and n not in SETTINGS)
     lines += [f"  {name}: not a setting of episerver-assets (ignored)" for name in unknown]
     return lines
 
