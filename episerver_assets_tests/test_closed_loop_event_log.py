@@ -10,6 +10,9 @@ import pyarrow.csv as pa_csv
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._serdes import serialize_value
 from episerver_assets.defs.closed_loop.checks import check_specs
+from episerver_assets.defs.closed_loop.personal_data import failures_markdown, failures_text, masked_text
+from episerver_assets.defs.closed_loop.reader import ResponseFileError, RowFailure
+from episerver_assets.defs.closed_loop.schemas import RESPONSE_TABLES
 from episerver_assets.sandbox.generator import write_response_day
 
 from .closed_loop_runs import (  # noqa: F401 - fixtures
@@ -72,3 +75,17 @@ def test_previews_show_personal_data_when_switched_on(sandbox, run_days, instanc
 
     preview = materialized(result, "clicks")[DAY_1.isoformat()]["preview"].value
     assert any(address in preview for address in _addresses(sandbox))
+
+
+def test_failing_values_and_messages_mask_addresses(monkeypatch):
+    clicks = RESPONSE_TABLES["clicks"]
+    error = ResponseFileError("20261117_clicks.csv", [
+        RowFailure("20261117_clicks.csv", 3, "userId", "not an address", "ann@example.com"),
+        RowFailure("20261117_clicks.csv", 4, "created", "bad date for bob@example.com", "2026-13-45"),
+    ])
+    shown = failures_markdown(error, clicks) + failures_text(error, clicks) + masked_text("to x@y.org failed")
+    assert "@" not in shown
+    assert "| 4 | created | bad date for *** | '2026-13-45' |" in shown
+
+    monkeypatch.setenv("EPISERVER_PREVIEW_PERSONAL_DATA", "true")
+    assert "ann@example.com" in failures_markdown(error, clicks)

@@ -82,4 +82,7 @@ def failures_text(error: ResponseFileError, table: ResponseTable) -> str:
         column = f", column {f.column}" if f.column else ""
         value = f" (value {_shown_value(f.value, f.column, personal)})" if f.value is not None else ""
         lines.append(f"  {where}{column}: {masked_text(f.reason)}{value}")
+    if error.expected_header is not None:
+        lines.append(f"  expected header: {';'.join(error.expected_header)}")
+        lines.append(f"  found header:    {';'.join(error.found_header or ())}")
     return "\n".join(lines)
