@@ -1,23 +1,30 @@
-"""Closed-loop ingest end to end: sandbox files over SFTP, validated and loaded into DuckDB and PostgreSQL.
+"""Closed-loop ingest end to end: a day of response files over SFTP, validated and loaded into DuckDB and
+PostgreSQL, against the fastest the tools underneath can do.
 
-    .venv/bin/python benchmarks/closed_loop_ingest.py [--rows 10000000] [--memory-rows 1000000]
-        [--repeat 1] [--postgres-url URL] [--keep-dir DIR]
+    .venv/bin/python benchmarks/closed_loop_ingest.py [--rows 1000000 10000000] [--repeat 1]
+        [--postgres-url URL] [--keep-dir DIR]
 
-For each size (--memory-rows, then --rows) the sandbox generator writes one day of the eight response
-files into an SFTP root; the files are downloaded over SFTP (the campaign client against the sandbox
-server on loopback), parsed and validated by our reader, and loaded by `load_response_file` (the path
-the Dagster assets use). In the same run each engine's own bulk load of the same local files is the
-reference: DuckDB `read_csv` + INSERT, PostgreSQL `COPY FROM STDIN`, into tables of our exact definition.
-Every stage runs in a fresh process that reports its own peak RSS and Arrow memory-pool peak (see
-closed_loop_stages.py), so the two sizes show whether memory stays flat as the files grow. The SFTP
-server runs in this process, as a remote server would in another; on 2 cores it shares the CPU with
-the download. Wall times on a shared machine vary by some 20%: --repeat takes the best of N runs,
-and PostgreSQL's server CPU seconds are printed as the steadier measure of the engine's work.
+For each size the sandbox generator writes one day of the eight response files into the root of the
+sandbox's SFTP server, which runs in a process of its own (closed_loop_transfer.py). Then, every stage
+in a fresh process that reports its own peak RSS (closed_loop_stages.py, closed_loop_day_stages.py):
 
-Target (the issue): end to end (`load_response_file` from the local file) at least 70% of the
-reference rate per engine; peak RSS under 1.5 GiB and flat. Without --postgres-url (or
-EPISERVER_TEST_POSTGRES_URL) a throwaway PostgreSQL is started when initdb exists. With a URL, the
-benchmark replaces the 2020-01-02 partitions of the closed_loop tables and of closed_loop_reference.
+- transfer: OpenSSH's `sftp -b` and our client (`SftpSession.download`, one session) fetch the same
+  files from the same server with the same key; target: ours within 1.5x of OpenSSH's time;
+- end to end: the sensor's decision (two looks at the listing) and the run's `load_days` for the day
+  (download, parse and validate while the bytes arrive, load), against the slower of two references:
+  our plain transfer of the day's files, and the engine's own bulk load of the local files (DuckDB
+  `read_csv` + INSERT, PostgreSQL CSV `COPY`); target: within 1.25x;
+- load: `load_response_file` from the local files; on PostgreSQL against binary `COPY` of rows pgpq
+  encoded beforehand (the fastest the server ingests); target: at least 75% of its rate;
+- memory: every stage of ours under 1 GiB peak RSS, growing less than 128 MiB from the smallest day
+  to the largest.
+
+Wall times on a shared 2-core machine vary by some 20%: --repeat takes the best of N runs (stages
+alternate, so that all see the machine alike), and CPU seconds (ours, and the server's: the SFTP
+server for transfers, the PostgreSQL backend for loads) are printed as the steadier measure. Without
+--postgres-url (or EPISERVER_TEST_POSTGRES_URL) a throwaway PostgreSQL is started when initdb exists.
+With a URL, the benchmark replaces the 2020-01-02 partitions (and ledger rows) of the closed_loop
+tables and of closed_loop_reference.
 """
 
 from __future__ import annotations
@@ -36,30 +43,46 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from closed_loop_report import print_report
+from closed_loop_transfer import SftpServerProcess, openssh_fetch
 
 from episerver_assets.sandbox.generator import sizes_for_total_rows, write_response_day
-from episerver_assets.sandbox.sftp_server import BackgroundSftpServer
 from episerver_assets_tests.postgres_server import ThrowawayPostgres, find_postgres_bin
 
 DAY = dt.date(2020, 1, 2)
 SEED = 7
-SFTP_USER, SFTP_PASSWORD = "bench", "bench-secret"
-STAGES_SCRIPT = Path(__file__).with_name("closed_loop_stages.py")
+BENCHMARKS = Path(__file__).resolve().parent
+DAY_STAGES = {"end_to_end", "binary_copy"}
+STAGE_ENV = {**os.environ, "EPISERVER_CLOSED_LOOP_START_DATE": "2020-01-01"}  # DAY has a partition
 
 
-def run_stage(stage: str, directory: Path, *options: str, label: str = "") -> dict:
-    """One stage in a fresh interpreter; its JSON line, or the stage's error output and exit."""
-    command = [sys.executable, str(STAGES_SCRIPT), stage, str(directory), DAY.isoformat(), *options]
-    done = subprocess.run(command, check=False, capture_output=True, text=True)
+def run_stage(stage: str, directory: Path, *options: str, label: str = "",
+              server: SftpServerProcess | None = None) -> dict | None:
+    """One stage in a fresh interpreter: its JSON line, or None (and its error shown) if it failed."""
+    script = BENCHMARKS / ("closed_loop_day_stages.py" if stage in DAY_STAGES else "closed_loop_stages.py")
+    command = [sys.executable, str(script), stage, str(directory), DAY.isoformat(), *options]
+    server_before = server.cpu_seconds() if server else 0.0
+    done = subprocess.run(command, check=False, capture_output=True, text=True, env=STAGE_ENV)
     if done.returncode != 0:
-        sys.exit(f"stage {stage} failed:\n{done.stderr[-4000:]}")
+        print(f"  {stage} {label} FAILED:\n{done.stderr[-3000:]}", flush=True)
+        return None
     result = json.loads(done.stdout.strip().splitlines()[-1])
+    if server:
+        result["server_cpu_seconds"] = server.cpu_seconds() - server_before
     progress(f"{stage} {label}", result["seconds"])
     return result
 
 
 def progress(step: str, seconds: float) -> None:
     print(f"  {step:<24} {seconds:8.2f} s", flush=True)
+
+
+def keep_best(figures: dict, name: str, result: dict | None) -> None:
+    """The fastest run counts; peak memory is the worst of all runs."""
+    if result is None:
+        return
+    best = figures.setdefault(name, result)
+    peaks = {key: max(best[key], result[key]) for key in ("peak_rss_mib", "arrow_peak_mib") if key in result}
+    figures[name] = {**min(best, result, key=lambda r: r["seconds"]), **peaks}
 
 
 def generate(directory: Path, rows: int) -> dict:
@@ -74,54 +97,56 @@ def generate(directory: Path, rows: int) -> dict:
         "rows": rows,
         "file_rows": sum(w.rows for w in written.values()),
         "bytes": sum(w.path.stat().st_size for w in written.values()),
+        "names": sorted(w.path.name for w in written.values()),
         "seconds": time.perf_counter() - start,
     }
     marker.write_text(json.dumps(result))
     return result
 
 
-def sftp_options(server: BackgroundSftpServer, known_hosts: Path, remote_dir: str) -> str:
-    resource = {"port": server.port, "username": SFTP_USER, "password": SFTP_PASSWORD,
-                "known_hosts_path": str(known_hosts), "operation_timeout": 300.0}
-    return json.dumps({"resource": resource, "remote_dir": remote_dir})
+def warehouse_url(engine: str, url: str, work: Path, label: str, stage: str) -> str:
+    """PostgreSQL's URL, or a fresh DuckDB file per stage (so no stage reads another's tables)."""
+    if engine != "duckdb":
+        return url
+    database = work / f"warehouse_{label}_{stage}.duckdb"
+    for stale in (database, database.with_suffix(".duckdb.wal")):
+        stale.unlink(missing_ok=True)
+    return f"duckdb:///{database}"
 
 
-def measure_size(work: Path, rows: int, server: BackgroundSftpServer, known_hosts: Path,
-                 engines: dict[str, str], repeat: int) -> dict:
+def measure_size(work: Path, rows: int, server: SftpServerProcess, engines: dict[str, str], repeat: int) -> dict:
     """Every stage for one day of `rows` rows; the figures by stage name."""
     label = f"{rows // 1000}k"
     print(f"{rows:,} rows:", flush=True)
-    figures = {"generate": generate(server.server.root / label, rows)}
+    figures = {"generate": generate(server.root / label, rows)}
     progress("generate", figures["generate"]["seconds"])
     local = work / f"download_{label}"
     shutil.rmtree(local, ignore_errors=True)
     local.mkdir(parents=True)
-    figures["download"] = run_stage("download", local, "--sftp", sftp_options(server, known_hosts, label))
-    figures["parse_validate"] = run_stage("parse_validate", local)
-    figures["reader"] = run_stage("reader", local)
+    for _ in range(repeat):
+        reference = openssh_fetch(server, label, figures["generate"]["names"], work / f"openssh_{label}")
+        progress("OpenSSH sftp", reference["seconds"])
+        keep_best(figures, "openssh", reference)
+        keep_best(figures, "download", run_stage("download", local, "--sftp", server.sftp_json(label), server=server))
+    for stage in ("parse_validate", "reader"):
+        keep_best(figures, stage, run_stage(stage, local))
     for engine, url in engines.items():
-        for _ in range(repeat):  # alternating, so that both see the machine alike; the best run counts
-            for stage in ("load", "reference"):
-                if engine == "duckdb":
-                    database = work / f"warehouse_{label}_{stage}.duckdb"
-                    for stale in (database, database.with_suffix(".duckdb.wal")):
-                        stale.unlink(missing_ok=True)
-                    url = f"duckdb:///{database}"
-                result = run_stage(stage, local, "--url", url, label=engine)
-                best = figures.setdefault(f"{engine}_{stage}", result)
-                peaks = {key: max(best[key], result[key]) for key in ("peak_rss_mib", "arrow_peak_mib")}
-                figures[f"{engine}_{stage}"] = {**min(best, result, key=lambda r: r["seconds"]), **peaks}
+        stages = ["end_to_end", "load", "reference"] + (["binary_copy"] if engine == "postgres" else [])
+        for _ in range(repeat):
+            for stage in stages:
+                options = ["--url", warehouse_url(engine, url, work, label, stage)]
+                if stage == "end_to_end":
+                    options += ["--sftp", server.sftp_json(label)]
+                keep_best(figures, f"{engine}_{stage}", run_stage(stage, local, *options, label=engine, server=server))
     return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=10_000_000, help="rows in the day's eight files")
-    parser.add_argument("--memory-rows", type=int, default=1_000_000,
-                        help="a second, smaller day whose peak RSS is compared with --rows' (0 to skip)")
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000],
+                        help="total rows of each day measured (the eight files together); default 1 M and 10 M")
     parser.add_argument("--postgres-url", default=os.environ.get("EPISERVER_TEST_POSTGRES_URL"))
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="runs of each load and reference (alternating); the fastest counts")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each stage (alternating); the fastest counts")
     parser.add_argument("--keep-dir", type=Path, help="work here and keep the files (reused by the next run)")
     args = parser.parse_args()
 
@@ -132,23 +157,19 @@ def main() -> None:
         postgres = ThrowawayPostgres(find_postgres_bin())
         args.postgres_url = postgres.start()
     engines = {"duckdb": "", **({"postgres": args.postgres_url} if args.postgres_url else {})}
-    server = BackgroundSftpServer(work / "sftp", users={SFTP_USER: SFTP_PASSWORD}, host_key_path=work / "host_key")
-    sizes = sorted({rows for rows in (args.memory_rows, args.rows) if rows})
     load_before = os.getloadavg()[0]
     try:
-        server.start()
-        known_hosts = server.write_known_hosts(work / "known_hosts")
-        baseline = run_stage("imports", work)
-        results = {rows: measure_size(work, rows, server, known_hosts, engines, args.repeat) for rows in sizes}
+        with SftpServerProcess(work / "sftp", work) as server:
+            baseline = run_stage("imports", work)
+            results = {rows: measure_size(work, rows, server, engines, args.repeat) for rows in sorted(set(args.rows))}
     finally:
-        server.stop()
         if postgres:
             postgres.stop()
         if not args.keep_dir:
             shutil.rmtree(work, ignore_errors=True)
     if "postgres" not in engines:
         print("PostgreSQL skipped: no --postgres-url and no initdb on this machine")
-    print_report(results, args.rows, baseline, (load_before, os.getloadavg()[0]))
+    print_report(results, baseline, (load_before, os.getloadavg()[0]))
 
 
 if __name__ == "__main__":

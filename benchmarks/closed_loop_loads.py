@@ -1,10 +1,11 @@
 """The load stages of the closed-loop ingest benchmark: ours (`load_response_file`) and the engines' own.
 
-Ours runs as the asset runs it: one held warehouse connection, the eight tables ensured once, then file
-after file. Its wall time is split into the time spent waiting for the reader (parse + validate, read
-ahead on a thread), inside the engine's insert (`load_arrow`), and the rest (delete, commit, checksum).
-The reference loads the same local files into tables of our exact definition, one transaction per file:
-DuckDB `read_csv` + INSERT, PostgreSQL `COPY FROM STDIN (FORMAT csv)` of the file's bytes.
+Ours runs as the run does once a file's bytes are there: one held warehouse connection, the tables
+ensured once, then file after file, each handed to `load_response_file` as a finished download (the
+local file's bytes are put into the run's download spool beforehand, untimed). Its wall time is split
+into the time inside the engine's insert (`load_arrow`) and the rest (waiting for the reader, delete,
+ledger, commit). The reference loads the same local files into tables of our exact definition, one
+transaction per file: DuckDB `read_csv` + INSERT, PostgreSQL `COPY FROM STDIN (FORMAT csv)`.
 
 On PostgreSQL the server backend's CPU seconds are read from /proc when the server runs on this
 machine: on a shared 2-core machine they compare the engines' work more steadily than wall time.
@@ -21,9 +22,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-import episerver_assets.defs.closed_loop.loading as loading_module
 import episerver_assets.warehouse.resource as warehouse_module
+from episerver_assets.campaign.sftp import RemoteFile
+from episerver_assets.defs.closed_loop.ledger import loaded_files
 from episerver_assets.defs.closed_loop.loading import load_response_file
+from episerver_assets.defs.closed_loop.spool import DownloadSpool
 from episerver_assets.defs.closed_loop.schemas import (
     RESPONSE_TABLES,
     ResponseTable,
@@ -80,20 +83,6 @@ def _timed_calls(function: Callable, spent: list[float]) -> Callable:
     return timed
 
 
-def _timed_iteration(function: Callable, spent: list[float]) -> Callable:
-    def timed(*args, **kwargs):
-        items = function(*args, **kwargs)
-        while True:
-            started = time.perf_counter()
-            item = next(items, None)
-            spent[0] += time.perf_counter() - started
-            if item is None:
-                return
-            yield item
-
-    return timed
-
-
 def clear_partitions(warehouse: WarehouseResource, tables: list[sa.Table], day: dt.date) -> None:
     """Untimed: empty the day's partitions (and vacuum them on PostgreSQL), so that every run and
     the reference start alike, whatever an earlier run left behind."""
@@ -107,24 +96,50 @@ def clear_partitions(warehouse: WarehouseResource, tables: list[sa.Table], day: 
                 connection.exec_driver_sql(f"VACUUM {table.fullname}")
 
 
+def downloaded(path: Path, scratch: Path) -> DownloadSpool:
+    """A spool holding the local file's bytes, as the run's download leaves it."""
+    stat = path.stat()
+    mtime = dt.datetime.fromtimestamp(stat.st_mtime, dt.timezone.utc)
+    spool = DownloadSpool(RemoteFile(path.name, stat.st_size, mtime), scratch)
+    with path.open("rb") as source:
+        while chunk := source.read(COPY_CHUNK_BYTES):
+            spool.write(chunk)
+    spool.finish()
+    return spool
+
+
+def forget_loads(warehouse: WarehouseResource, day: dt.date) -> None:
+    """Untimed: empty the day's partitions and its ledger rows, so that a load loads every file again
+    instead of finding the bytes it loaded last time unchanged."""
+    clear_partitions(warehouse, [warehouse_table(t) for t in RESPONSE_TABLES.values()], day)
+    warehouse.ensure_table(loaded_files)
+    with warehouse.begin() as connection:
+        connection.execute(sa.delete(loaded_files).where(loaded_files.c[PARTITION_COLUMN] == day))
+
+
 def stage_load(directory: Path, day: dt.date, url: str) -> dict:
     warehouse = WarehouseResource(url=url)
-    clear_partitions(warehouse, [warehouse_table(t) for t in RESPONSE_TABLES.values()], day)
-    inserting, reading = [0.0], [0.0]
+    forget_loads(warehouse, day)
+    inserting, seconds, rows = [0.0], 0.0, 0
     warehouse_module.load_arrow = _timed_calls(warehouse_module.load_arrow, inserting)
-    loading_module.iter_response_batches = _timed_iteration(loading_module.iter_response_batches, reading)
     files = response_files(directory)
-    rows = 0
+    scratch = directory.parent / f"{directory.name}.spool"
+    scratch.mkdir(exist_ok=True)
     with warehouse.session(), backend_cpu(warehouse) as server:
-        start = time.perf_counter()
         warehouse.ensure_table(*(warehouse_table(t) for t in RESPONSE_TABLES.values()))
         for path, table in files:
-            rows += load_response_file(warehouse, table, day, path).rows
-        seconds = time.perf_counter() - start
+            spool = downloaded(path, scratch)
+            try:
+                start = time.perf_counter()
+                loaded = load_response_file(warehouse, table, day, spool)
+                seconds += time.perf_counter() - start
+            finally:
+                spool.close()
+            rows += loaded.rows
     stored = sum(warehouse.row_count(warehouse_table(t), PARTITION_COLUMN, day) for _, t in files)
     if stored != rows:
         raise SystemExit(f"load stored {stored} rows, expected {rows}")
-    return {"rows": rows, "seconds": seconds, "insert": inserting[0], "read": reading[0], **server}
+    return {"rows": rows, "seconds": seconds, "insert": inserting[0], **server}
 
 
 def reference_table(table: ResponseTable) -> sa.Table:
