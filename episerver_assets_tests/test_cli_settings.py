@@ -94,3 +94,17 @@ def test_the_code_location_names_a_bad_start_date_at_load(tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert "SettingError: EPISERVER_CLOSED_LOOP_START_DATE must be a date as YYYY-MM-DD, got '2026-13-01'" in done.stderr
+
+
+def test_a_sandbox_on_a_taken_port_fails_in_one_line_naming_the_option(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = _cli("sandbox", "--http-port", str(port), "--sftp-port", "0", tmp_path=tmp_path)
+    assert done.returncode == 1
+    line = _one_line_error(done)
+    assert f"--http-port {port}" in line and "in use" in line
+    assert not (tmp_path / "data" / "sandbox").exists()

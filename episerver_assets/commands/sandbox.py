@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
 
 from ..sandbox.generator import SCALES
-from ..settings import SANDBOX_CLIENT_ID, SANDBOX_HTTP_PORT, SANDBOX_SFTP_PORT, sandbox_data_dir
+from ..settings import SANDBOX_CLIENT_ID, SANDBOX_HOST, SANDBOX_HTTP_PORT, SANDBOX_SFTP_PORT, sandbox_data_dir
+from .failures import UserFacingError
 
 
 def register(subparsers) -> None:
@@ -33,8 +35,26 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
+def _ensure_free(port: int, option: str) -> None:
+    """A taken port ends the command in one line, before any data is generated."""
+    if port == 0:
+        return
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: TIME_WAIT is no conflict
+        try:
+            probe.bind((SANDBOX_HOST, port))
+        except OSError as error:
+            raise UserFacingError(
+                f"{option} {port}: {SANDBOX_HOST}:{port} is in use ({error.strerror}); is a sandbox already "
+                f"running there? Stop it, or pass {option} 0 for a free port"
+            ) from None
+
+
 def run(args: argparse.Namespace) -> int:
     from ..sandbox.server import Sandbox, SandboxConfig
+
+    _ensure_free(args.http_port, "--http-port")
+    _ensure_free(args.sftp_port, "--sftp-port")
 
     config = SandboxConfig(
         data_dir=args.data_dir or sandbox_data_dir(),
