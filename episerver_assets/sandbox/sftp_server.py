@@ -29,6 +29,7 @@ from pathlib import Path
 
 import asyncssh
 
+from ..settings import SANDBOX_PASSWORD, SANDBOX_SFTP_USER
 from .sftp_host_key import (
     host_key_fingerprint,
     known_hosts_line,
@@ -36,8 +37,6 @@ from .sftp_host_key import (
     write_known_hosts_file,
 )
 
-DEFAULT_SFTP_USER = "sandbox"
-DEFAULT_SFTP_PASSWORD = "sandbox-secret"
 HOST_KEY_FILE_NAME = "ssh_host_ed25519_key"
 
 
@@ -171,7 +170,7 @@ class SftpServer:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         self.host, self.port = host, port
-        self.users = dict(users if users is not None else {DEFAULT_SFTP_USER: DEFAULT_SFTP_PASSWORD})
+        self.users = dict(users if users is not None else {SANDBOX_SFTP_USER: SANDBOX_PASSWORD})
         self.client_keys = _load_client_keys(authorized_client_keys)
         self.host_key = load_or_create_host_key(host_key_path or self.root.parent / HOST_KEY_FILE_NAME)
         self.faults = SftpFaults()
