@@ -12,6 +12,7 @@ VALID_RECORD = re.compile(_FIELD + rb"(?:;" + _FIELD + rb")*+\n")
 """One record in the strict format (any field count); `match` it at a record's start."""
 _FIELD_END = re.compile(rb"[;\n]")
 _DOUBLED = '"" (doubled)'
+_TOO_LONG = f"field longer than {FIELD_LIMIT} bytes or record longer than {RECORD_LIMIT} bytes"
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,8 @@ def _field_fault(data: bytes, at: int, field: int, at_eof: bool) -> tuple[Fault 
     if data[at : at + 1] != b'"':
         return _unquoted(data, at, field), at
     closing = _closing_quote(data, at)
-    if closing < 0:
-        reason = "the file ends inside a quoted field (truncated?)" if at_eof else f"field longer than {FIELD_LIMIT} bytes"
+    if closing < 0:  # a window ends before the field: it is too long, else the file is cut
+        reason = "the file ends inside a quoted field (truncated?)" if at_eof else _TOO_LONG
         return Fault(field, reason, data[at + 1 : at + 81]), at
     value = data[at + 1 : closing]
     if b"\0" in value:
@@ -97,8 +98,8 @@ def record_fault(data: bytes, start: int, fields: int, at_eof: bool) -> tuple[Fa
             break
         if at - start > RECORD_LIMIT:
             break
+    if at - start > RECORD_LIMIT:
+        return Fault(min(field, fields) - 1, f"record longer than {RECORD_LIMIT} bytes"), start
     if field != fields:
         return Fault(min(field, fields) - 1, f"{field} fields, expected {fields}"), start
-    if at - start > RECORD_LIMIT:
-        return Fault(fields - 1, f"record longer than {RECORD_LIMIT} bytes"), start
     return None, at

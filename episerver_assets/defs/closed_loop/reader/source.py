@@ -66,7 +66,7 @@ class CheckedBody:
                 size = len(self.leftover) if size < 0 else size
                 data, self.leftover = self.leftover[:size], self.leftover[size:]
             else:
-                data = b"" if self.finished else self.source.read(size)
+                data = b"" if self.finished else self._read_full(size)
             if data:
                 self.check.feed(data)
             elif not self.finished:
@@ -75,6 +75,15 @@ class CheckedBody:
             if self.check.violation is not None:
                 raise StrictFormatViolation(self.check.violation)
             return data
+
+    def _read_full(self, size: int) -> bytes:
+        """`size` bytes unless the source ends first: Arrow takes a short read for the end."""
+        data = self.source.read(size)
+        parts, got = [data], len(data)
+        while 0 < got < size and (part := self.source.read(size - got)):
+            parts.append(part)
+            got += len(part)
+        return data if len(parts) == 1 else b"".join(parts)
 
     def stop(self) -> None:
         """Later reads return b"" without touching the source, which may then be drained."""

@@ -117,7 +117,7 @@ class StructureCheck:
             at = int(np.argmax(fields > FIELD_LIMIT))
             faults.append((int(bounds[at]) + 1, f"field longer than {FIELD_LIMIT} bytes"))
         last_separator = int(bounds[-1])
-        if end - last_separator - 1 > FIELD_LIMIT:
+        if end - last_separator - 2 > FIELD_LIMIT:  # the field's unconfirmed separator may be in
             faults.append((last_separator + 1, f"field longer than {FIELD_LIMIT} bytes"))
         line_ends = np.flatnonzero(kinds == LF)
         record_bounds = np.concatenate(([self.record_start - 1], separators[line_ends]))
