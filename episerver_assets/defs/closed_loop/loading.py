@@ -8,7 +8,6 @@ the partition and its ledger row are replaced in one transaction.
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -28,9 +27,6 @@ LOAD_BATCH_ROWS = 250_000
 VALIDATED_AHEAD = 2
 """Validated batches waiting for the insert: bounds memory to about three batches per file."""
 
-# Until the strict reader reads from a stream, it gets the complete file (no overlap with the transfer).
-_READER_TAKES_STREAM = "stream" in inspect.signature(iter_response_batches).parameters
-
 
 @dataclass(frozen=True)
 class LoadedFile:
@@ -49,10 +45,8 @@ class LoadedFile:
 
 
 def _validated_batches(spool: DownloadSpool, table: ResponseTable) -> Iterator[pa.RecordBatch]:
-    if _READER_TAKES_STREAM:
-        return iter_response_batches(spool.path, table, LOAD_BATCH_ROWS, stream=spool.reader())
-    spool.wait()
-    return iter_response_batches(spool.path, table, LOAD_BATCH_ROWS)
+    """The reader parses the bytes as they arrive; it opens `spool.path` only to explain a failure."""
+    return iter_response_batches(spool.path, table, LOAD_BATCH_ROWS, stream=spool.reader())
 
 
 def _unchanged(spool: DownloadSpool, table: ResponseTable, day: dt.date, previous: LedgerEntry) -> LoadedFile:
