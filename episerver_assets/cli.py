@@ -31,10 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(MaskPasswordsFilter())
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for handler in logging.getLogger().handlers:  # basicConfig's, or those of whoever called main()
+        if not any(isinstance(f, MaskPasswordsFilter) for f in handler.filters):
+            handler.addFilter(MaskPasswordsFilter())
     if not verbose:
         for chatty in ("asyncssh", "paramiko", "httpx", "alembic"):
             logging.getLogger(chatty).setLevel(logging.WARNING)
