@@ -76,8 +76,9 @@ def load_response_file(
 
     def record(connection, row_count: int) -> None:
         sha256 = spool.wait()  # the reader reached the end: the download has finished
+        # The bytes received, not the listing's size: the file may have been replaced since.
         record_load(connection, table, day,
-                    LedgerEntry(spool.remote.name, spool.remote.size, spool.remote.mtime, sha256, row_count))
+                    LedgerEntry(spool.remote.name, spool.tell(), spool.remote.mtime, sha256, row_count))
 
     try:
         row_count = warehouse.replace_partition(
@@ -91,5 +92,5 @@ def load_response_file(
     finally:
         validated.close()
     preview = pa.Table.from_batches(previews, schema=table.arrow_schema)
-    return LoadedFile(spool.remote.name, table, day, row_count, spool.remote.size, spool.wait(),
+    return LoadedFile(spool.remote.name, table, day, row_count, spool.tell(), spool.wait(),
                       spool.remote.mtime, spool.received_bytes, False, preview)

@@ -31,7 +31,7 @@ class DownloadSpool:
 
     def __init__(self, remote: RemoteFile, scratch: Path):
         self.remote = remote
-        self._file = tempfile.TemporaryFile(buffering=0)
+        self._file = tempfile.TemporaryFile(dir=scratch, buffering=0)
         self._fd = self._file.fileno()
         self.path = scratch / remote.name
         """Opens the bytes again, named like the remote file (for the reader's failure path)."""
