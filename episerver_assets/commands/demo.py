@@ -116,7 +116,11 @@ def _rows_loaded(result) -> int:
 
 
 def _remember_for_ui(first: dt.date) -> None:
-    """`make ui` reads `.env`: the partitions start at the demo's first day instead of months earlier."""
-    skipped = update_demo_env(Path(".env"), {"EPISERVER_CLOSED_LOOP_START_DATE": first.isoformat()})
-    for key in skipped:
-        print(f"note: .env sets {key} itself; the demo left it as it is")
+    """`make ui` reads `.env`: the partitions start at the demo's first day instead of months earlier.
+
+    `dagster dev` lets `.env` override the shell, so a key the user exports is not written there."""
+    wanted = {"EPISERVER_CLOSED_LOOP_START_DATE": first.isoformat()}
+    exported = sorted(key for key in wanted if os.environ.get(key))
+    skipped = update_demo_env(Path(".env"), {k: v for k, v in wanted.items() if k not in exported})
+    for key in skipped + exported:
+        print(f"note: you set {key} yourself; the demo left .env without it")
