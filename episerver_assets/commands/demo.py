@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 
 from ..sandbox.generator import SCALES
-from ..settings import Settings, data_dir
+from ..settings import SETTINGS, Settings, data_dir
 from .demo_env import update_demo_env
 from .failures import UserFacingError
 from .progress import stage
@@ -25,6 +25,8 @@ REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 LAUNCHED_BY_TAG = "episerver/launched_by"
+KEPT_FROM_USER = {"EPISERVER_DATA_DIR", "EPISERVER_WAREHOUSE_URL", "EPISERVER_CLOSED_LOOP_START_DATE",
+                  "EPISERVER_PREVIEW_PERSONAL_DATA"}
 
 
 def register(subparsers) -> None:
@@ -73,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     config = demo_sandbox_config(args.days, args.seed, args.scale, today)
     with stage(f"starting a sandbox of its own in {config.data_dir}") as done, Sandbox(config) as sandbox:
         done(f"REST {sandbox.http_base_url}, SFTP port {sandbox.sftp_port}")
-        os.environ.update(sandbox.info()["env"])
+        _point_at(sandbox.info()["env"])
         result, warehouse = _load(args.days, first, last)
     _remember_for_ui(first)
     from ..summary import closed_loop_summary
@@ -85,6 +87,14 @@ def run(args: argparse.Namespace) -> int:
     return 0 if result.success else 1
 
 
+def _point_at(sandbox_env: dict[str, str]) -> None:
+    """Only the demo's sandbox: no Campaign or SFTP setting of the user's (a pinned key, a private key) is kept."""
+    for name in SETTINGS:
+        if name not in KEPT_FROM_USER:
+            os.environ.pop(name, None)
+    os.environ.update(sandbox_env)
+
+
 def _load(days: int, first: dt.date, last: dt.date):
     import dagster as dg
 
@@ -94,7 +104,7 @@ def _load(days: int, first: dt.date, last: dt.date):
     # Built only now: the resources read the demo sandbox's addresses from the environment.
     defs = build_definitions()
     warehouse = defs.resources["warehouse"]
-    with stage(f"loading {days} days {first} .. {last}") as done, dg.DagsterInstance.get() as instance:
+    with stage(f"loading {days} day{'s' if days != 1 else ''} {first} .. {last}") as done, dg.DagsterInstance.get() as instance:
         apply_pool_limits(instance, warehouse.dialect)
         logging.getLogger("dagster").setLevel(logging.WARNING)
         result = defs.resolve_job_def("closed_loop_job").execute_in_process(
