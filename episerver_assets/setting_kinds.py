@@ -90,4 +90,6 @@ def fingerprint(value: str) -> str:
     try:
         return normalise_fingerprint(value)
     except ValueError:
-        raise ValueError(f"must look like 'SHA256:<43 base64 characters>' as ssh-keygen -lf prints it, got {value!r}") from None
+        raise ValueError(
+            f"must look like 'SHA256:<43 base64 characters>' as ssh-keygen -lf prints it, got {value!r}"
+        ) from None

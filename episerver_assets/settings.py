@@ -117,6 +117,8 @@ class Settings:
         value = self.values.get(name)
         if value is None:
             return "(not set)"
+        if isinstance(value, bool):
+            return str(value).lower()
         if SETTINGS[name].secret and "://" not in str(value):
             return "****"
         return mask_passwords(value)

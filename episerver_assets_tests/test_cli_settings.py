@@ -90,8 +90,8 @@ def test_the_code_location_names_a_bad_setting(monkeypatch):
 def test_the_code_location_names_a_bad_start_date_at_load(tmp_path):
     load = "from episerver_assets.definitions import build_definitions; build_definitions()"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("EPISERVER_")}
-    done = subprocess.run([sys.executable, "-c", load], env={**clean, "EPISERVER_CLOSED_LOOP_START_DATE": "2026-13-01"},
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", load], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**clean, "EPISERVER_CLOSED_LOOP_START_DATE": "2026-13-01"})
     assert done.returncode != 0
     assert "SettingError: EPISERVER_CLOSED_LOOP_START_DATE must be a date as YYYY-MM-DD, got '2026-13-01'" in done.stderr
 

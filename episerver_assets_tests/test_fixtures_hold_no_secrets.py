@@ -27,8 +27,8 @@ def _sha256(value: str) -> str:
 def test_the_recorded_password_is_in_no_fixture():
     files = [p for p in FIXTURES.rglob("*") if p.is_file()]
     assert len(files) > 50
-    leaking = [p.relative_to(FIXTURES).as_posix() for p in files
-               if RECORDED_PASSWORD_SHA256 in map(_sha256, _candidates(p.read_text(encoding="utf-8", errors="replace")))]
+    leaking = [p.relative_to(FIXTURES).as_posix() for p in files if RECORDED_PASSWORD_SHA256 in
+               map(_sha256, _candidates(p.read_text(encoding="utf-8", errors="replace")))]
     assert leaking == []
 
 

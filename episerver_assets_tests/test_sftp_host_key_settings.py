@@ -31,7 +31,8 @@ def test_a_matching_pin_does_not_admit_a_host_known_hosts_does_not_list(server, 
     other = asyncssh.generate_private_key("ssh-ed25519").export_public_key("openssh").decode().split()
     path = tmp_path / "other_hosts"
     path.write_text(f"sftp.example.net {other[0]} {other[1]}\n")
-    client = loopback_resource(server.port, known_hosts_path=str(path), host_key_fingerprint=server.host_key_fingerprint)
+    client = loopback_resource(server.port, known_hosts_path=str(path),
+                               host_key_fingerprint=server.host_key_fingerprint)
     with pytest.raises(CampaignHostKeyError, match="not in the configured known_hosts"):
         client.list("response")
 
@@ -40,7 +41,8 @@ def test_a_matching_pin_does_not_admit_another_key_listed_for_the_host(server, t
     other = asyncssh.generate_private_key("ssh-ed25519").export_public_key("openssh").decode().split()
     path = tmp_path / "stale_known_hosts"
     path.write_text(f"[127.0.0.1]:{server.port} {other[0]} {other[1]}\n")
-    client = loopback_resource(server.port, known_hosts_path=str(path), host_key_fingerprint=server.host_key_fingerprint)
+    client = loopback_resource(server.port, known_hosts_path=str(path),
+                               host_key_fingerprint=server.host_key_fingerprint)
     with pytest.raises(CampaignHostKeyError, match="known_hosts has"):
         client.list("response")
 

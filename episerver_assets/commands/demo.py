@@ -104,7 +104,8 @@ def _load(days: int, first: dt.date, last: dt.date):
     # Built only now: the resources read the demo sandbox's addresses from the environment.
     defs = build_definitions()
     warehouse = defs.resources["warehouse"]
-    with stage(f"loading {days} day{'s' if days != 1 else ''} {first} .. {last}") as done, dg.DagsterInstance.get() as instance:
+    title = f"loading {days} day{'s' if days != 1 else ''} {first} .. {last}"
+    with stage(title) as done, dg.DagsterInstance.get() as instance:
         apply_pool_limits(instance, warehouse.dialect)
         logging.getLogger("dagster").setLevel(logging.WARNING)
         result = defs.resolve_job_def("closed_loop_job").execute_in_process(
