@@ -21,6 +21,7 @@ from episerver_assets.campaign.errors import (
     CampaignUnexpectedRedirect,
 )
 from episerver_assets.campaign.rest import RecipientData
+from episerver_assets.campaign.rest import client as rest_client
 
 from .campaign_rest_support import PASSWORD, assert_names_call, hostile_client
 from .hostile_http import Exchange, Wire, hostile_server
@@ -86,13 +87,16 @@ def too_large_with_peak_memory(server) -> tuple[CampaignResponseTooLarge, int]:
     return caught.value, peak
 
 
-def test_an_endless_body_is_cut_off_at_the_cap_with_bounded_memory():
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_an_endless_body_is_cut_off_at_the_cap_with_bounded_memory(framing):
     total, chunk = 70 * MiB, b" " * (64 * 1024)
+    chunked = framing == "chunked"  # no length announced: the cap must hold while the body streams
 
     def endless(exchange: Exchange, wire: Wire) -> None:
-        wire.head(200, {"Content-Type": "application/json", "Content-Length": str(total)})
+        wire.head(200, {"Content-Type": "application/json",
+                        **({"Transfer-Encoding": "chunked"} if chunked else {"Content-Length": str(total)})})
         for _ in range(total // len(chunk)):
-            wire.send(chunk)
+            wire.send(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
 
     with hostile_server(endless) as server:
         error, peak = too_large_with_peak_memory(server)
@@ -148,6 +152,17 @@ def test_a_dripping_server_meets_the_deadline_and_is_not_retried(scenario):
         assert caught.value.seconds == 1.0 and "deadline of 1 s exceeded" in str(caught.value)
         assert_names_call(caught.value, "GET", f"{server.rest_url}/1000/recipientlists/7")
         assert len(server.requests) == 1
+
+
+def test_doctor_check_fails_within_its_own_deadline_against_a_dripping_server(monkeypatch):
+    monkeypatch.setattr(rest_client, "CHECK_DEADLINE_SECONDS", 0.5)
+    with hostile_server(drip_body) as server:
+        with hostile_client(server) as client:  # calls keep the default deadline of minutes
+            began = time.monotonic()
+            result = client.check()
+            elapsed = time.monotonic() - began
+        assert not result.ok and "deadline of 0.5 s exceeded" in result.message and elapsed < 1.5
+        assert f"GET {server.rest_url}/1000/users/authenticated" in result.message
 
 
 def test_a_write_not_safe_to_repeat_that_outlasts_its_deadline_has_an_unknown_outcome():

@@ -10,6 +10,7 @@ import pytest
 
 from episerver_assets.campaign.errors import CampaignAuthError, CampaignNotFound
 from episerver_assets.campaign.rest import CampaignRestResource
+from episerver_assets.campaign.rest.deadline import environment_proxy
 
 from .campaign_rest_support import PASSWORD, T0, make_client, paged
 
@@ -82,3 +83,14 @@ def test_resource_reads_its_settings_from_the_environment(monkeypatch):
         assert "env-pass" not in repr(rest)
         with rest.client() as client:
             assert client._session.url("recipients", 7) == "http://127.0.0.1:9/rest/4242/recipients/7"
+
+
+def test_the_transport_uses_the_environment_proxy_like_httpx_does(monkeypatch):
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    assert environment_proxy("https://api.campaign.episerver.net/rest") == "http://proxy.test:3128"
+    assert environment_proxy("http://127.0.0.1:8765/rest") is None
+    assert environment_proxy("http://campaign.test/rest") is None

@@ -72,6 +72,9 @@ def read_body(response: httpx.Response, *, limit: int, deadline: Deadline, trunc
             raise CampaignResponseTooLarge(request.method, str(request.url), limit)
         return response.content[:limit]
     decoder = _decoder(response)
+    declared = response.headers.get("Content-Length", "")
+    if isinstance(decoder, _Identity) and declared.isdigit() and int(declared) > limit and not truncate:
+        raise CampaignResponseTooLarge(request.method, str(request.url), limit)  # no need to wait for it
     chunks: list[bytes] = []
     size = 0
     try:

@@ -38,6 +38,9 @@ from .recipients import RecipientOperations
 from .suppressions import SuppressionOperations
 from .webhooks import WebhookOperations
 
+CHECK_DEADLINE_SECONDS = 30.0
+"""Deadline of the `doctor` check's one request, whatever the calls' deadline is."""
+
 
 class CampaignRestClient(RecipientOperations, SuppressionOperations, WebhookOperations):
     """One Campaign client's REST API. Thread-safe; close it (or use `with`) to free connections."""
@@ -54,11 +57,15 @@ class CampaignRestClient(RecipientOperations, SuppressionOperations, WebhookOper
     def check(self) -> CheckResult:
         """Cheap check of URL, client id and credentials (`GET /users/authenticated`), for `doctor`.
 
-        One attempt only: `doctor` should answer quickly, not wait out the backoff. Passes only when
-        the answer names the authenticated user: anything else (a proxy's page, an empty object)
-        means we did not reach the API as ourselves.
+        One attempt within `CHECK_DEADLINE_SECONDS`: `doctor` should answer quickly, not wait out the
+        backoff or a dripping server. Passes only when the answer names the authenticated user:
+        anything else (a proxy's page, an empty object) means we did not reach the API as ourselves.
         """
-        once = self._session.with_policy(replace(self._session.policy, max_attempts=1))
+        policy, limits = self._session.policy, self._session.limits
+        once = self._session.reconfigured(
+            policy=replace(policy, max_attempts=1),
+            limits=replace(limits, deadline_seconds=min(limits.deadline_seconds, CHECK_DEADLINE_SECONDS)),
+        )
         url = once.url("users", "authenticated")
         try:
             user = AuthenticatedUser.from_json(once.send_json("GET", url, expect=dict))

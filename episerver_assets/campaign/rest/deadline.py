@@ -105,7 +105,8 @@ def environment_proxy(url: str) -> str | None:
     parts = urlsplit(url)
     if not parts.hostname or urllib.request.proxy_bypass(parts.hostname):
         return None
-    return urllib.request.getproxies().get(parts.scheme)
+    proxies = urllib.request.getproxies()
+    return proxies.get(parts.scheme) or proxies.get("all")
 
 
 def deadline_transport(url: str, limits: httpx.Limits) -> httpx.HTTPTransport:

@@ -92,9 +92,9 @@ class RestSession:
         """A session for `{rest_url}/{client_id}/...` (the client id is a path segment)."""
         return cls(http, f"{rest_url.rstrip('/')}/{quote(str(client_id), safe='')}", policy, throttle, limits)
 
-    def with_policy(self, policy: RetryPolicy) -> RestSession:
-        """The same connection pool, throttle and limits with another retry policy."""
-        return RestSession(self.http, self.base, policy, self.throttle, self.limits)
+    def reconfigured(self, *, policy: RetryPolicy | None = None, limits: CallLimits | None = None) -> RestSession:
+        """The same connection pool and throttle with another retry policy and/or other limits."""
+        return RestSession(self.http, self.base, policy or self.policy, self.throttle, limits or self.limits)
 
     def url(self, *segments: object) -> str:
         """Absolute URL of an API path; every segment is percent-encoded (ids may hold '/', '@', '+')."""
