@@ -31,6 +31,7 @@ from .openapi_contract import load_spec, validate_exchange, validate_request
 
 PASSWORD = "s3cret-pa55"
 T0 = "2024-05-01T10:00:00.000+00:00"
+LOGGER = "episerver_assets.campaign.rest"
 
 
 def fast_policy(max_attempts: int = 4) -> tuple[RetryPolicy, list[float]]:
@@ -69,6 +70,10 @@ def paged(request: httpx.Request, items: list[dict], with_links: bool = True) ->
 
 def form(request: httpx.Request) -> dict[str, list[str]]:
     return parse_qs(request.content.decode(), keep_blank_values=True)
+
+
+def retry_records(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == LOGGER and r.getMessage().startswith("Retrying")]
 
 
 def hostile_client(server: HostileServer, **settings) -> CampaignRestClient:
