@@ -72,6 +72,17 @@ def form(request: httpx.Request) -> dict[str, list[str]]:
     return parse_qs(request.content.decode(), keep_blank_values=True)
 
 
+def always(status: int, body: object) -> tuple[list[httpx.Request], Callable[[httpx.Request], httpx.Response]]:
+    """A handler that answers every request with `status` and JSON `body`, and the requests it saw."""
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(status, json=body)
+
+    return calls, handler
+
+
 def retry_records(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == LOGGER and r.getMessage().startswith("Retrying")]
 

@@ -12,7 +12,7 @@ from episerver_assets.campaign.errors import CampaignConfigError, CampaignConnec
 from episerver_assets.campaign.rest import CampaignRestResource
 from episerver_assets.campaign.retry import RetryPolicy, parse_retry_after
 
-from .campaign_rest_support import LOGGER, make_client, retry_records
+from .campaign_rest_support import LOGGER, always, make_client, retry_records
 
 
 # --- the shared policy ---------------------------------------------------------------------------
@@ -98,12 +98,7 @@ def test_a_rest_url_without_scheme_fails_at_once_as_configuration_error():
 
 
 def test_4xx_other_than_429_is_not_retried():
-    calls = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(request)
-        return httpx.Response(400, json={"errorMessage": "Invalid limit request"})
-
+    calls, handler = always(400, {"errorMessage": "Invalid limit request"})
     client, waits = make_client(handler)
     with pytest.raises(Exception, match="Invalid limit"):
         client.recipient_list(7)

@@ -11,7 +11,7 @@ import pytest
 from episerver_assets.campaign.errors import CampaignOutcomeUnknown, CampaignServerError
 from episerver_assets.campaign.rest import RecipientData
 
-from .campaign_rest_support import LOGGER, T0, form, make_client
+from .campaign_rest_support import LOGGER, T0, always, form, make_client
 
 
 def _add_then_drop_handler(list_state: set[str], posts: list[str], drop_first_reply: bool):
@@ -55,12 +55,7 @@ def test_add_whose_effect_did_not_happen_is_sent_again_after_the_check():
 
 
 def test_append_modify_is_never_resent_after_a_5xx():
-    calls = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(request)
-        return httpx.Response(502, json={"errorMessage": "bad gateway"})
-
+    calls, handler = always(502, {"errorMessage": "bad gateway"})
     client, _ = make_client(handler)
     with pytest.raises(CampaignOutcomeUnknown) as caught:
         client.modify_recipients(7, [RecipientData("a@example.com", {"note": "+1"})], mode="append")
