@@ -131,6 +131,15 @@ def test_encodings_not_asked_for_are_refused_before_decoding(encoding):
         assert_names_call(caught.value, "GET", f"{server.rest_url}/1000/recipientlists/7")
 
 
+@pytest.mark.parametrize("body, problem", [(b"\x1f\x8b junk", "not valid gzip"),
+                                           (gzip_of_zeros(MiB)[:-20], "gzip body is truncated")])
+def test_a_broken_gzip_body_is_a_typed_error(body, problem):
+    with hostile_server(lambda exchange, wire: wire.respond(200, body, Content_Encoding="gzip")) as server:
+        with hostile_client(server) as client, pytest.raises(CampaignInvalidResponse, match=problem) as caught:
+            client.recipient_list(7)
+        assert_names_call(caught.value, "GET", f"{server.rest_url}/1000/recipientlists/7")
+
+
 def drip_body(exchange: Exchange, wire: Wire) -> None:
     wire.head(200, {"Content-Type": "application/json", "Content-Length": "1000"})
     wire.drip(b" " * 1000, every=0.05)

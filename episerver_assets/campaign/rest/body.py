@@ -91,7 +91,7 @@ def read_body(response: httpx.Response, *, limit: int, deadline: Deadline, trunc
                 raise httpx.ReadTimeout(f"deadline of {deadline.seconds:g} s exceeded", request=request)
         else:
             if not decoder.complete():
-                raise CampaignInvalidResponse(request.method, str(request.url), "gzip body ends before its end")
+                raise CampaignInvalidResponse(request.method, str(request.url), "gzip body is truncated")
     except zlib.error as exc:
         raise CampaignInvalidResponse(request.method, str(request.url), f"body is not valid gzip: {exc}") from None
     body = b"".join(chunks)

@@ -1,4 +1,6 @@
-"""The HTTP core of the REST client: URLs, throttled sends with retries, error mapping and paging.
+"""The HTTP core of the REST client: URLs, throttled and bounded sends with retries.
+
+Error responses are mapped to exceptions in `error_responses.py`; paging lives in `paging.py`.
 
 Retry rule (see also the per-operation table in `client.py`):
 - 429, and connection failures before the request left (connect error/timeout, pool timeout): the
