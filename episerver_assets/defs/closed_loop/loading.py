@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from ...warehouse import WarehouseResource
-from .background import in_background
 from .ledger import LedgerEntry, last_load, record_load
 from .reader import iter_response_batches
+from .reader.arrow_batches import read_ahead
 from .schemas import ResponseTable
 from .spool import DownloadCancelled, DownloadSpool
 from .warehouse_tables import PARTITION_COLUMN, warehouse_table, with_partition_date
@@ -66,7 +66,7 @@ def load_response_file(
         if spool.wait() == previous.sha256:
             return _unchanged(spool, table, day, previous)
     previews: list[pa.RecordBatch] = []
-    validated = in_background(_validated_batches(spool, table), VALIDATED_AHEAD, f"validate-{spool.remote.name}")
+    validated = read_ahead(_validated_batches(spool, table), VALIDATED_AHEAD)  # validation off this thread
 
     def rows() -> Iterator[pa.RecordBatch]:
         for batch in validated:
