@@ -68,7 +68,7 @@ def test_invalid_file_fails_its_table_and_day_and_keeps_the_old_rows(sandbox, ru
     assert DAY_1.isoformat() not in materialized(result, "clicks")
     assert DAY_1.isoformat() in materialized(result, "opens")
     schema = check(result, "clicks", "schema", DAY_1)
-    assert not schema.passed
+    assert not schema.passed and schema.blocking
     failing = schema.metadata["failing_rows"].value
     assert "| 3 | created |" in failing
     assert "clicks" in step_failure_message(result)
