@@ -32,8 +32,8 @@ from episerver_assets.defs.closed_loop.reader import (
 )
 from episerver_assets.defs.closed_loop.reader.arrow_batches import raw_batches
 from episerver_assets.defs.closed_loop.reader.header import Header
-from episerver_assets.defs.closed_loop.reader.source import CheckedBody, file_bytes
-from episerver_assets.defs.closed_loop.reader.structure import StructureCheck
+from episerver_assets.defs.closed_loop.reader.source import file_bytes
+from episerver_assets.defs.closed_loop.reader.structure import StrictParser
 from episerver_assets.defs.closed_loop.schemas import validate_batch
 
 
@@ -59,34 +59,18 @@ def stage_download(directory: Path, sftp: dict) -> dict:
 
 
 def stage_parse_validate(directory: Path) -> dict:
-    """Our reader's strict-format check with Arrow's parse, and our validation, serially (no read-ahead),
-    each timed on its own; `structure` is the part of `parse` spent in the strict-format check."""
+    """Our reader's strict parse and our validation, serially (no read-ahead), each timed on its own."""
     rows, parse, validate = 0, 0.0, 0.0
-    structure = _time_structure_check()
     for path, table in response_files(directory):
         with file_bytes(path) as source:
             header = Header(source, path.name, table)
-            body = CheckedBody(source, header.leftover, StructureCheck(len(table.columns)))
-            rows, parse, validate = _parse_validate(path, table, body, rows, parse, validate)
-    return {"rows": rows, "seconds": parse + validate, "parse": parse, "structure": structure[0], "validate": validate}
+            parser = StrictParser(list(table.column_names))
+            raws = raw_batches(path.name, source, header.leftover, parser, DEFAULT_BATCH_ROWS)
+            rows, parse, validate = _parse_validate(path, table, raws, rows, parse, validate)
+    return {"rows": rows, "seconds": parse + validate, "parse": parse, "validate": validate}
 
 
-def _time_structure_check() -> list[float]:
-    """Wraps StructureCheck.feed to add up its time (it runs inside Arrow's reads)."""
-    spent = [0.0]
-    feed = StructureCheck.feed
-
-    def timed(self, block: bytes) -> None:
-        started = time.perf_counter()
-        feed(self, block)
-        spent[0] += time.perf_counter() - started
-
-    StructureCheck.feed = timed
-    return spent
-
-
-def _parse_validate(path: Path, table, body: CheckedBody, rows: int, parse: float, validate: float):
-    raws = raw_batches(path.name, body, table, DEFAULT_BATCH_ROWS)
+def _parse_validate(path: Path, table, raws, rows: int, parse: float, validate: float):
     while True:
         started = time.perf_counter()
         raw = next(raws, None)

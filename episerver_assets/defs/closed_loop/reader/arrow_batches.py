@@ -1,4 +1,4 @@
-"""Arrow's streaming parse of the records into binary columns, read ahead on a thread."""
+"""The strict parse of the records into batches of binary columns, read ahead on a thread."""
 
 from __future__ import annotations
 
@@ -9,53 +9,34 @@ from collections.abc import Iterator
 from typing import TypeVar
 
 import pyarrow
-import pyarrow.csv as pa_csv
 
-from ..schemas import ResponseTable
 from .errors import ResponseFileError, RowFailure
-from .source import READ_ERRORS, CheckedBody, read_failure
-from .structure import StrictFormatViolation
+from .source import READ_ERRORS, ByteStream, read_failure, read_full
+from .structure import StrictParser
 
 READ_AHEAD_BATCHES = 2
 BLOCK_SIZE = 1 << 20
-"""Bytes Arrow parses at a time. Its reader buffers up to 32 blocks ahead, so this bounds its memory;
-a longer record still parses. Measured: 1 MiB is also the fastest (fewer cache misses)."""
+"""Bytes read and parsed at a time; a record longer than this is carried into the next block."""
 _T = TypeVar("_T")
 
 
-class ArrowParseError(Exception):
-    """Arrow rejected bytes the structure check had not (yet) rejected; the caller locates it."""
-
-
-def _csv_options(table: ResponseTable, block_size: int):
-    names = list(table.column_names)
-    read = pa_csv.ReadOptions(column_names=names, block_size=block_size)
-    # Blank lines are kept, so that a record count maps to the structure check's (which rejects them).
-    parse = pa_csv.ParseOptions(
-        delimiter=";", quote_char='"', double_quote=True, newlines_in_values=True, ignore_empty_lines=False
-    )
-    # Binary, not string: invalid UTF-8 then fails one value with its position, not the whole block.
-    # Only "" is null: Arrow would also null "NULL", "NA", "nan", ... which are text here.
-    convert = pa_csv.ConvertOptions(
-        column_types={name: pyarrow.binary() for name in names},
-        strings_can_be_null=True,
-        quoted_strings_can_be_null=True,
-        null_values=[""],
-    )
-    return read, parse, convert
-
-
-def _parsed_blocks(file: str, body: CheckedBody, table: ResponseTable, block_size: int) -> Iterator[pyarrow.RecordBatch]:
-    read, parse, convert = _csv_options(table, block_size)
-    try:
-        stream = pyarrow.PythonFile(body, mode="r")
-        yield from pa_csv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
-    except StrictFormatViolation:
-        raise
-    except pyarrow.ArrowInvalid as error:
-        raise ArrowParseError(str(error)) from None
-    except (*READ_ERRORS, pyarrow.ArrowException) as error:
-        raise ResponseFileError(file, [RowFailure(file, None, None, read_failure(error))]) from None
+def _parsed_blocks(file: str, source: ByteStream, first: bytes, parser: StrictParser, block_size: int):
+    """Each block's complete records; the rest is carried over. A virtual `"` after the last byte
+    completes the last record (its line feed is followed by the next record's quote, as any other)."""
+    carried = first
+    while True:
+        try:
+            block = read_full(source, block_size)
+        except READ_ERRORS as error:
+            raise ResponseFileError(file, [RowFailure(file, None, None, read_failure(error))]) from None
+        buffer = carried + (block or b'"')
+        batch, length = parser.parse(buffer)
+        if batch.num_rows:
+            yield batch
+        carried = buffer[length:]
+        if not block:
+            parser.finish(len(carried) - 1)
+            return
 
 
 def _single_batch(batches: list[pyarrow.RecordBatch]) -> pyarrow.RecordBatch:
@@ -63,18 +44,17 @@ def _single_batch(batches: list[pyarrow.RecordBatch]) -> pyarrow.RecordBatch:
 
 
 def raw_batches(
-    file: str, body: CheckedBody, table: ResponseTable, batch_rows: int, block_size: int = BLOCK_SIZE
+    file: str, source: ByteStream, first: bytes, parser: StrictParser, batch_rows: int, block_size: int = BLOCK_SIZE
 ) -> Iterator[pyarrow.RecordBatch]:
     """The records after the header in batches of `batch_rows` (the last may be shorter): binary
     columns named as the warehouse's, nulls for empty fields.
 
     Small parsed blocks are joined into batches, so memory stays bounded while validation still
-    runs on large batches. A block that breaks the strict format stops the parse with
-    StrictFormatViolation before Arrow sees it.
+    runs on large batches. The first deviation from the strict format raises StrictFormatViolation.
     """
     pending: list[pyarrow.RecordBatch] = []
     pending_rows = 0
-    for block in _parsed_blocks(file, body, table, block_size):
+    for block in _parsed_blocks(file, source, first, parser, block_size):
         pending.append(block)
         pending_rows += block.num_rows
         if pending_rows < batch_rows:

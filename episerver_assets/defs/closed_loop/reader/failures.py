@@ -9,7 +9,7 @@ from ..schemas import ResponseTable, ValueFailure
 from .duplicates import DuplicateKey
 from .errors import ResponseFileError, RowFailure, shown
 from .lines import BodyReader, explain, record_lines
-from .source import READ_ERRORS, ByteStream, file_bytes
+from .source import READ_ERRORS, file_bytes
 from .structure import Violation
 
 
@@ -19,11 +19,11 @@ def _text(value: bytes | None) -> str | None:
 
 class FailedFile:
     """Builds the error of a file that failed after its header; `before_reopening` runs first (it
-    stops the parse and drains a caller's stream, so the file at `path` is complete)."""
+    drains a caller's stream, so that the file at `path` is complete)."""
 
-    def __init__(self, path: Path, stream: ByteStream | None, table: ResponseTable, header_length: int,
+    def __init__(self, path: Path, table: ResponseTable, header_length: int,
                  checkpoints: list[tuple[int, int]], before_reopening: Callable[[], None]):
-        self.path, self.stream, self.table = path, stream, table
+        self.path, self.table = path, table
         self.header_length, self.checkpoints, self.before_reopening = header_length, checkpoints, before_reopening
 
     def _read(self, use: Callable[[BodyReader], ResponseFileError]) -> ResponseFileError:

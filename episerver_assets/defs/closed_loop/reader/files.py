@@ -11,13 +11,13 @@ from typing import BinaryIO
 import pyarrow
 
 from ..schemas import ResponseTable, parse_file_name, response_table, validate_batch
-from .arrow_batches import ArrowParseError, raw_batches, read_ahead
+from .arrow_batches import raw_batches, read_ahead
 from .duplicates import KeyTracker
 from .errors import ResponseFileError, RowFailure
 from .failures import FailedFile
 from .header import Header
-from .source import READ_ERRORS, ByteStream, CheckedBody, drain, file_bytes, read_failure
-from .structure import StrictFormatViolation, StructureCheck, Violation
+from .source import READ_ERRORS, ByteStream, drain, file_bytes, read_failure
+from .structure import StrictFormatViolation, StrictParser
 
 DEFAULT_BATCH_ROWS = 100_000
 MAX_REPORTED_FAILURES = 20
@@ -74,16 +74,11 @@ def iter_response_batches(
         header = Header(source, path.name, table)
         first_records = header.leftover or _read_or_fail(source, path.name)
         if not first_records:
-            return  # a header-only file: no records (Arrow would call it an empty CSV file)
-        check = StructureCheck(len(table.columns))
-        body = CheckedBody(source, first_records, check)
-
-        def before_reopening() -> None:
-            body.stop()
-            drain(stream)
-
-        failed = FailedFile(path, stream, table, header.length, check.checkpoints, before_reopening)
-        yield from _checked_batches(failed, body, check, batch_rows)
+            return  # a header-only file: no records
+        parser = StrictParser(list(table.column_names))
+        failed = FailedFile(path, table, header.length, parser.checkpoints, lambda: drain(stream))
+        raws = raw_batches(path.name, source, first_records, parser, batch_rows)
+        yield from _validated_batches(failed, raws)
 
 
 def _read_or_fail(source: BinaryIO, file: str) -> bytes:
@@ -93,45 +88,22 @@ def _read_or_fail(source: BinaryIO, file: str) -> bytes:
         raise ResponseFileError(file, [RowFailure(file, None, None, read_failure(error))]) from None
 
 
-def _checked_batches(
-    failed: FailedFile, body: CheckedBody, check: StructureCheck, batch_rows: int
-) -> Iterator[pyarrow.RecordBatch]:
-    """Each batch once the structure check has confirmed all its records; then the key check."""
-    table, file = failed.table, failed.path.name
+def _validated_batches(failed: FailedFile, raws: Iterator[pyarrow.RecordBatch]) -> Iterator[pyarrow.RecordBatch]:
+    """Each parsed batch typed and validated; at the end, the primary key checked across the file."""
+    table = failed.table
     keys = KeyTracker(table)
     records = 0
-    held: pyarrow.RecordBatch | None = None
-
-    def validated(raw: pyarrow.RecordBatch) -> pyarrow.RecordBatch:
-        batch, failures = validate_batch(table, raw, MAX_REPORTED_FAILURES)
-        if failures:
-            raise failed.value_error([(records + f.row, f) for f in failures])
-        keys.add(batch)
-        return batch
-
     try:
-        with contextlib.closing(read_ahead(raw_batches(file, body, table, batch_rows))) as raws:
-            for raw in raws:
-                if held is not None:  # Arrow parsed past it, so the check has confirmed it
-                    yield validated(held)
-                    records += held.num_rows
-                held = raw
-                if check.records >= records + raw.num_rows:
-                    yield validated(held)
-                    records, held = records + raw.num_rows, None
-            while body.read(1 << 20):  # Arrow stopped at the end; make sure the check did too
-                pass
+        with contextlib.closing(read_ahead(raws)) as parsed:
+            for raw in parsed:
+                batch, failures = validate_batch(table, raw, MAX_REPORTED_FAILURES)
+                if failures:
+                    raise failed.value_error([(records + f.row, f) for f in failures])
+                keys.add(batch)
+                yield batch
+                records += raw.num_rows
     except StrictFormatViolation as stop:
         raise failed.format_error(stop.violation) from None
-    except ArrowParseError as error:
-        violation = Violation(check.offset, check.records, check.record_start, f"CSV parse error: {error}")
-        raise failed.format_error(violation) from None
-    if held is not None:
-        yield validated(held)
-        records += held.num_rows
-    if records != check.records:
-        reason = f"Arrow read {records} records where the format check found {check.records}"
-        raise ResponseFileError(file, [RowFailure(file, None, None, reason)])
     duplicates = keys.duplicates(MAX_REPORTED_FAILURES)
     if duplicates:
         raise failed.duplicate_error(keys.wire_name or "", duplicates)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from .structure import StrictFormatViolation, StructureCheck
 
 READ_ERRORS = (OSError, EOFError, zlib.error)
 """What reading a missing, unreadable, truncated or corrupt (gzip) file raises."""
@@ -42,53 +40,18 @@ def file_bytes(path: Path, stream: ByteStream | None = None) -> Iterator[BinaryI
         yield stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb")) if is_gzip(path) else raw
 
 
+def read_full(source: ByteStream, size: int) -> bytes:
+    """`size` bytes unless the source ends first (a stream may hand out less per read)."""
+    data = source.read(size)
+    parts, got = [data], len(data)
+    while 0 < got < size and (part := source.read(size - got)):
+        parts.append(part)
+        got += len(part)
+    return data if len(parts) == 1 else b"".join(parts)
+
+
 def drain(stream: ByteStream | None) -> None:
     """Reads `stream` to its end, so that the file at its path is complete before it is reopened."""
     if stream is not None:
         while stream.read(1 << 20):
             pass
-
-
-class CheckedBody:
-    """What Arrow reads (through `pyarrow.PythonFile`): the records after the header, the header's
-    read-ahead first, every block fed to `check` before Arrow sees it. A violation stops the read."""
-
-    closed = False
-
-    def __init__(self, source: BinaryIO, leftover: bytes, check: StructureCheck):
-        self.source, self.leftover, self.check = source, leftover, check
-        self.finished = False
-        self._lock = threading.Lock()  # Arrow's reader thread against a drain on the failure path
-
-    def read(self, size: int = -1) -> bytes:
-        with self._lock:
-            if self.leftover:
-                size = len(self.leftover) if size < 0 else size
-                data, self.leftover = self.leftover[:size], self.leftover[size:]
-            else:
-                data = b"" if self.finished else self._read_full(size)
-            if data:
-                self.check.feed(data)
-            elif not self.finished:
-                self.finished = True
-                self.check.finish()
-            if self.check.violation is not None:
-                raise StrictFormatViolation(self.check.violation)
-            return data
-
-    def _read_full(self, size: int) -> bytes:
-        """`size` bytes unless the source ends first: Arrow takes a short read for the end."""
-        data = self.source.read(size)
-        parts, got = [data], len(data)
-        while 0 < got < size and (part := self.source.read(size - got)):
-            parts.append(part)
-            got += len(part)
-        return data if len(parts) == 1 else b"".join(parts)
-
-    def stop(self) -> None:
-        """Later reads return b"" without touching the source, which may then be drained."""
-        with self._lock:
-            self.finished = True
-
-    def close(self) -> None:
-        self.closed = True
