@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pyarrow
 from closed_loop_binary_copy import stage_binary_copy
 from closed_loop_day import stage_end_to_end
-from closed_loop_stages import peak_rss_mib
+from closed_loop_memory import peak_rss_mib
 
 
 def main() -> None:

@@ -73,6 +73,10 @@ def _targets(figures: dict) -> list[str]:
             ratio = day["seconds"] / slower
             out.append(_ratio_line(f"{name} end-to-end day", day["seconds"], text, ratio,
                                    f"<= {END_TO_END_TARGET}x", ratio <= END_TO_END_TARGET))
+        if day:
+            read, size = day["transferred_bytes"], day["bytes"]
+            out.append(f"  {name} bytes read from the SFTP server for the day (the sensor reads none): {read:,} for "
+                       f"files of {size:,} bytes  (target: equal) {_verdict(read == size)}")
     load, binary = figures.get("postgres_load"), figures.get("postgres_binary_copy")
     if load and binary:
         share = binary["seconds"] / load["seconds"]
