@@ -1,23 +1,47 @@
 """Exception types shared by the REST, SOAP and SFTP Campaign clients.
 
 Every error says which request failed (method and URL, or SOAP operation, or SFTP path) but never
-carries credentials: URLs are stripped of any userinfo part and no header is ever copied in.
+carries credentials or addresses: URLs are stripped of any userinfo part, e-mail addresses in them
+are masked, and no header is ever copied in.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+import re
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+PERSONAL_DATA_MASK = "***"
 
 
 def redact_url(url: str) -> str:
-    """Return `url` without a `user:password@` part, so it is safe in messages and logs."""
+    """Return `url` without a `user:password@` part and with e-mail addresses in its path or query
+    (recipient ids are often addresses) masked, so it is safe in messages and logs."""
     parts = urlsplit(str(url))
-    if parts.username is None and parts.password is None:
-        return str(url)
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    host = parts.netloc
+    if parts.username is not None or parts.password is not None:
+        host = (parts.hostname or "") + (f":{parts.port}" if parts.port is not None else "")
+    path = "/".join(_masked(segment) for segment in parts.path.split("/"))
+    query = "&".join(_masked_parameter(pair) for pair in parts.query.split("&")) if parts.query else ""
+    return urlunsplit((parts.scheme, host, path, query, parts.fragment))
+
+
+_ADDRESS = re.compile(r"[^\s'\"<>()\[\],;:@]+@[^\s'\"<>()\[\],;:@]+\.[^\s'\"<>()\[\],;:@]+")
+
+
+def mask_addresses(text: str) -> str:
+    """`text` with every e-mail address replaced by ***: service messages quote recipient ids."""
+    return _ADDRESS.sub(PERSONAL_DATA_MASK, text)
+
+
+def _masked(text: str) -> str:
+    return PERSONAL_DATA_MASK if "@" in unquote(text) else text
+
+
+def _masked_parameter(pair: str) -> str:
+    name, separator, value = pair.partition("=")
+    if not separator:
+        return _masked(pair)
+    return f"{name}={','.join(_masked(item) for item in value.split(','))}"
 
 
 class CampaignError(Exception):
@@ -123,12 +147,12 @@ class CampaignHttpError(CampaignError):
         retry_after: float | None = None,
     ) -> None:
         self.status = status
-        self.message = message
+        self.message = mask_addresses(message)
         self.method = method
         self.url = redact_url(url)
         self.error_code = error_code
         self.retry_after = retry_after
-        super().__init__(f"{method} {self.url} -> HTTP {status}: {message}")
+        super().__init__(f"{method} {self.url} -> HTTP {status}: {self.message}")
 
 
 class CampaignAuthError(CampaignHttpError):
@@ -161,10 +185,10 @@ class CampaignSoapFault(CampaignError):
     def __init__(self, operation: str, fault_code: str | None, message: str, url: str = "") -> None:
         self.operation = operation
         self.fault_code = fault_code
-        self.message = message
+        self.message = mask_addresses(message)
         self.url = redact_url(url)
         where = f" at {self.url}" if self.url else ""
-        super().__init__(f"SOAP {operation}{where} fault {fault_code or '?'}: {message}")
+        super().__init__(f"SOAP {operation}{where} fault {fault_code or '?'}: {self.message}")
 
 
 class CampaignSessionExpired(CampaignSoapFault):

@@ -38,8 +38,12 @@ from ..retry import RetryPolicy, parse_retry_after
 from .body import decode_json, read_body
 from .deadline import Deadline
 from .error_responses import http_error, request_url
+from .log_privacy import install as install_log_privacy
 from .paging import iterate_pages
 from .throttle import Throttle
+
+# Before any request: httpx would log each request's URL, recipient addresses included.
+install_log_privacy()
 
 logger = logging.getLogger("episerver_assets.campaign.rest")
 
