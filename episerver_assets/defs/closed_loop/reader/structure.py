@@ -39,10 +39,42 @@ class Violation:
     reason: str
 
 
+@dataclass(frozen=True)
+class ParsedBlock:
+    """`length` bytes at the start of `buffer` are complete records, with their field `separators`
+    (positions) and `quote_count` double quotes; `StrictParser.columns` cuts out their values."""
+
+    buffer: bytes
+    separators: np.ndarray
+    quote_count: int
+    length: int
+
+
 class StrictFormatViolation(Exception):
     def __init__(self, violation: Violation):
         super().__init__(violation.reason)
         self.violation = violation
+
+
+def _separators(data: np.ndarray, quotes: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[int, str] | None]:
+    """The separators between fields (positions, bytes) up to the first fault, and that fault."""
+    closes, opens = quotes[1::2], quotes[2::2]
+    pairs = opens.size
+    gaps = opens - closes[:pairs]
+    if not pairs or gaps.max() <= 2:  # the usual case: no text after any closing quote
+        separators = closes[:pairs][gaps == 2] + 1
+        kinds = data[separators]
+        if np.count_nonzero(kinds == LF) + np.count_nonzero(kinds == SEMICOLON) == kinds.size:
+            if closes.size > pairs and data.size - closes[-1] > 2:
+                return separators, kinds, (int(closes[-1]) + 1, "text after a closing double quote")
+            return separators, kinds, None
+    after = data[closes[:pairs] + 1]
+    is_separator = (after == SEMICOLON) | (after == LF)
+    usable = int(np.argmax((gaps != 1) & ((gaps != 2) | ~is_separator)))
+    close = int(closes[usable])
+    fault = (close + 1 if not is_separator[usable] else close + 2, "text after a closing double quote")
+    separated = gaps[:usable] == 2
+    return closes[:usable][separated] + 1, after[:usable][separated], fault
 
 
 class StrictParser:
@@ -56,10 +88,9 @@ class StrictParser:
         self.records = 0
         self.checkpoints: list[tuple[int, int]] = []
 
-    def parse(self, buffer: bytes) -> tuple[pyarrow.RecordBatch, int]:
-        """The complete records at the start of `buffer` (binary columns, null for "") and their
-        length in bytes; a record counts as complete once the quote opening the next one is seen.
-        Raises StrictFormatViolation at the first deviation in `buffer`."""
+    def parse(self, buffer: bytes) -> ParsedBlock:
+        """The complete records at the start of `buffer`; a record counts as complete once the
+        quote opening the next one is seen. Raises StrictFormatViolation at the first deviation."""
         self.checkpoints.append((self.records, self.offset))
         data = np.frombuffer(buffer, np.uint8)
         faults: list[tuple[int, str]] = []
@@ -68,21 +99,9 @@ class StrictParser:
         if b"\0" in buffer:
             faults.append((buffer.index(b"\0"), "NUL byte"))
         quotes = np.flatnonzero(data == QUOTE)
-        closes, opens = quotes[1::2], quotes[2::2]
-        pairs = opens.size
-        gaps = opens - closes[:pairs]
-        after = data[closes[:pairs] + 1]
-        is_separator = (after == SEMICOLON) | (after == LF)
-        bad = (gaps != 1) & ((gaps != 2) | ~is_separator)
-        usable = pairs
-        if bad.any():
-            usable = int(np.argmax(bad))
-            close = int(closes[usable])
-            faults.append((close + 1 if not is_separator[usable] else close + 2, "text after a closing double quote"))
-        elif closes.size > pairs and data.size - closes[-1] > 2:
-            faults.append((int(closes[-1]) + 1, "text after a closing double quote"))
-        separated = gaps[:usable] == 2
-        separators, kinds = closes[:usable][separated] + 1, after[:usable][separated]
+        separators, kinds, fault = _separators(data, quotes)
+        if fault is not None:
+            faults.append(fault)
         line_ends = np.flatnonzero(kinds == LF)
         complete = int(line_ends[-1]) + 1 if line_ends.size else 0  # separators of complete records
         length = int(separators[complete - 1]) + 1 if complete else 0
@@ -91,10 +110,10 @@ class StrictParser:
             faults.append((0, f"record longer than {RECORD_LIMIT} bytes"))
         if faults:
             self._fail(*min(faults), separators, kinds)
-        batch = self._columns(buffer, separators[:complete], int(np.count_nonzero(quotes < length)))
+        block = ParsedBlock(buffer, separators[:complete], int(np.searchsorted(quotes, length)), length)
         self.offset += length
-        self.records += batch.num_rows
-        return batch, length
+        self.records += complete // self.field_count
+        return block
 
     def finish(self, unparsed: int) -> None:
         """The end of the file, `unparsed` bytes after the last complete record."""
@@ -103,20 +122,22 @@ class StrictParser:
             raise StrictFormatViolation(Violation(self.offset, self.records, self.offset, reason))
 
     def _record_faults(self, separators: np.ndarray, kinds: np.ndarray, line_ends: np.ndarray) -> list[tuple[int, str]]:
+        """Field counts, field and record sizes of complete records (their separators given)."""
         faults = []
         n = self.field_count
-        if separators.size % n or not (kinds[n - 1 :: n] == LF).all() or (kinds == LF).sum() * n != kinds.size:
-            counts = np.diff(np.concatenate(([-1], line_ends))) if line_ends.size else np.array([])
+        if separators.size != line_ends.size * n or (line_ends % n != n - 1).any():
+            counts = np.diff(line_ends, prepend=-1)
             wrong = int(np.argmax(counts != n))
             faults.append((int(separators[line_ends[wrong]]), f"{int(counts[wrong])} fields, expected {n}"))
-        bounds = np.concatenate(([-1], separators))
-        if bounds.size > 1 and (np.diff(bounds) - 1).max() > FIELD_LIMIT:
-            at = int(np.argmax(np.diff(bounds) - 1 > FIELD_LIMIT))
-            faults.append((int(bounds[at]) + 1, f"field longer than {FIELD_LIMIT} bytes"))
-        record_ends = np.concatenate(([-1], separators[line_ends])) if line_ends.size else np.array([-1])
-        if record_ends.size > 1 and np.diff(record_ends).max() > RECORD_LIMIT:
-            at = int(np.argmax(np.diff(record_ends) > RECORD_LIMIT))
-            faults.append((int(record_ends[at]) + 1, f"record longer than {RECORD_LIMIT} bytes"))
+        if separators.size:
+            fields = np.diff(separators, prepend=-1) - 1
+            if fields.max() > FIELD_LIMIT:
+                at = int(np.argmax(fields > FIELD_LIMIT))
+                faults.append((int(separators[at] - fields[at]), f"field longer than {FIELD_LIMIT} bytes"))
+            records = np.diff(separators[line_ends], prepend=-1)
+            if records.max() > RECORD_LIMIT:
+                at = int(np.argmax(records > RECORD_LIMIT))
+                faults.append((int(separators[line_ends[at]] - records[at]) + 1, f"record longer than {RECORD_LIMIT} bytes"))
         return faults
 
     def _fail(self, offset: int, reason: str, separators: np.ndarray, kinds: np.ndarray) -> None:
@@ -124,8 +145,10 @@ class StrictParser:
         record, start = self.records + int(ends.size), (int(ends[-1]) + 1 if ends.size else 0)
         raise StrictFormatViolation(Violation(self.offset + offset, record, self.offset + start, reason))
 
-    def _columns(self, buffer: bytes, separators: np.ndarray, quote_count: int) -> pyarrow.RecordBatch:
-        """Field i is `"value";"` from starts[i] on: the value, then 3 bytes of quotes and separator."""
+    def columns(self, block: ParsedBlock) -> pyarrow.RecordBatch:
+        """The block's records as binary columns, null for "". Field i is `"value";"` from starts[i]
+        on: the value, then 3 bytes of quotes and separator."""
+        buffer, separators, quote_count = block.buffer, block.separators, block.quote_count
         n, fields = self.field_count, separators.size
         if not fields:
             return pyarrow.RecordBatch.from_arrays([pyarrow.array([], pyarrow.binary())] * n, names=self.names)
