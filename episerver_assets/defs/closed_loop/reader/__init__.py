@@ -37,11 +37,12 @@ offending text. The decisions, case by case:
 | links: `id`)                                        | first line and the repeating line                |
 | truncated or corrupt gzip                           | rejected: "cannot be read ..."                   |
 
-How: `structure.StructureCheck` checks the raw bytes of each block with numpy before Arrow's
-streaming CSV reader parses them (on a read-ahead thread); in bytes that pass, Arrow's parse is
-the only one possible. `schemas.validate_batch` then types each batch and validates it with the
-table's pandera model; key values are kept (8 bytes a row) and checked for repeats at the end.
-Lines and reasons are worked out only when a file fails (`explain`, `lines`).
+How: `structure.StrictParser` is the only parser. Numpy finds the double quotes of each block of
+raw bytes; in the strict format they alone fix where every field starts and ends, and any byte
+that does not fit is a violation. Arrow kernels then cut the values out of the block (two threads
+read ahead: parse, and cut into columns). `schemas.validate_batch` types each batch and validates
+it with the table's pandera model; key values are kept (8 bytes a row) and checked for repeats at
+the end. Lines and reasons are worked out only when a file fails (`explain`, `lines`).
 
     for batch in iter_response_batches(path):          # table from the file name, or pass it
         ...                                            # load; ResponseFileError may come mid-file

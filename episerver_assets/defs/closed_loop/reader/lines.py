@@ -1,7 +1,7 @@
 """Where failing records start in the file, found only once a file has failed.
 
 The file (complete by then) is read again from its start: line feeds are counted up to the nearest
-checkpoint the structure check left (one per block, so a 10 GB file is not parsed again in Python),
+checkpoint the strict parser left (one per block, so a 10 GB file is not parsed again in Python),
 then records are stepped over one by one. Lines are physical, as an editor shows them: a record
 whose quoted value holds line breaks is reported at the line where it starts.
 """

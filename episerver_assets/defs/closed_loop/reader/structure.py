@@ -51,6 +51,8 @@ class ParsedBlock:
 
 
 class StrictFormatViolation(Exception):
+    """Stops the parse at a Violation; the reader turns it into a ResponseFileError with its line."""
+
     def __init__(self, violation: Violation):
         super().__init__(violation.reason)
         self.violation = violation

@@ -139,10 +139,6 @@ def _model_failures(table: ResponseTable, batch: pyarrow.RecordBatch, skip_colum
         return failures
 
 
-def _blank_records(raw: pyarrow.RecordBatch, rows: set[int]) -> set[int]:
-    return {row for row in rows if all(raw.column(i)[row].as_py() is None for i in range(raw.num_columns))}
-
-
 def validate_batch(
     table: ResponseTable, raw: pyarrow.RecordBatch, limit: int = 20
 ) -> tuple[pyarrow.RecordBatch, list[ValueFailure]]:
@@ -155,11 +151,6 @@ def validate_batch(
     failures = converter.failures + _model_failures(table, batch, converter.failed_columns)
     if not failures:
         return batch, []
-    blank = _blank_records(raw, {f.row for f in failures})
-    failures = [f for f in failures if f.row not in blank] + [
-        ValueFailure(row, table.wire_header[0], f"empty line; a record has {raw.num_columns} fields", None)
-        for row in blank
-    ]
     first_per_value: dict[tuple[int, str], ValueFailure] = {}
     for failure in failures:
         first_per_value.setdefault((failure.row, failure.column), failure)
