@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 import pyarrow
 
-from ..schemas import ResponseTable, parse_file_name, response_table, validate_batch
+from ..schemas import ResponseTable, ValueFailure, parse_file_name, response_table, validate_batch
 from .arrow_batches import raw_batches, read_ahead
 from .duplicates import KeyTracker
 from .errors import ResponseFileError, RowFailure
@@ -93,17 +93,21 @@ def _validated_batches(failed: FailedFile, raws: Iterator[pyarrow.RecordBatch]) 
     table = failed.table
     keys = KeyTracker(table)
     records = 0
+    invalid: list[tuple[int, ValueFailure]] = []
     try:
         with contextlib.closing(read_ahead(raws)) as parsed:
             for raw in parsed:
                 batch, failures = validate_batch(table, raw, MAX_REPORTED_FAILURES)
                 if failures:
-                    raise failed.value_error([(records + f.row, f) for f in failures])
+                    invalid = [(records + f.row, f) for f in failures]
+                    break  # leaving the block stops the parse threads before the stream is drained
                 keys.add(batch)
                 yield batch
                 records += raw.num_rows
     except StrictFormatViolation as stop:
         raise failed.format_error(stop.violation) from None
+    if invalid:
+        raise failed.value_error(invalid)
     duplicates = keys.duplicates(MAX_REPORTED_FAILURES)
     if duplicates:
         raise failed.duplicate_error(keys.wire_name or "", duplicates)
