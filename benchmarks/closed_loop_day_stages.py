@@ -3,8 +3,9 @@ in a fresh process started by closed_loop_ingest.py (the other stages are in clo
 
     .venv/bin/python benchmarks/closed_loop_day_stages.py STAGE DIRECTORY DAY [--url URL] [--sftp JSON]
 
-Stages: `end_to_end` (the sensor's decision and the run's `load_days` for the day, over SFTP; see
-closed_loop_day.py) and `binary_copy` (PostgreSQL binary COPY of rows encoded beforehand; see
+Stages: `transfer` (our SFTP client as the run uses it; see closed_loop_transfer.py), `end_to_end`
+(the sensor's decision and the run's `load_days` for the day, over SFTP; see closed_loop_day.py) and
+`binary_copy` (PostgreSQL binary COPY of rows encoded beforehand; see
 closed_loop_binary_copy.py). Prints one JSON line, with the process's peak RSS, like the other stages.
 """
 
@@ -23,21 +24,24 @@ import pyarrow
 from closed_loop_binary_copy import stage_binary_copy
 from closed_loop_day import stage_end_to_end
 from closed_loop_memory import peak_rss_mib
+from closed_loop_transfer import stage_transfer
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("stage", choices=["end_to_end", "binary_copy"])
+    parser.add_argument("stage", choices=["transfer", "end_to_end", "binary_copy"])
     parser.add_argument("directory", type=Path)
     parser.add_argument("day", type=dt.date.fromisoformat)
     parser.add_argument("--url", help="warehouse URL")
-    parser.add_argument("--sftp", type=json.loads, help="end_to_end: resource options and remote_dir, as JSON")
+    parser.add_argument("--sftp", type=json.loads, help="transfer, end_to_end: resource options and remote_dir, as JSON")
     args = parser.parse_args()
+    stages = {
+        "transfer": lambda: stage_transfer(args.directory, args.sftp),
+        "end_to_end": lambda: stage_end_to_end(args.day, args.url, args.sftp),
+        "binary_copy": lambda: stage_binary_copy(args.directory, args.day, args.url),
+    }
     cpu_start = time.process_time()
-    if args.stage == "end_to_end":
-        result = stage_end_to_end(args.day, args.url, args.sftp)
-    else:
-        result = stage_binary_copy(args.directory, args.day, args.url)
+    result = stages[args.stage]()
     print(json.dumps({**result, "cpu_seconds": time.process_time() - cpu_start, "peak_rss_mib": peak_rss_mib(),
                       "arrow_peak_mib": pyarrow.default_memory_pool().max_memory() / 2**20}))
 

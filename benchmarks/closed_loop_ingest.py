@@ -8,12 +8,13 @@ For each size the sandbox generator writes one day of the eight response files i
 sandbox's SFTP server, which runs in a process of its own (closed_loop_transfer.py). Then, every stage
 in a fresh process that reports its own peak RSS (closed_loop_stages.py, closed_loop_day_stages.py):
 
-- transfer: OpenSSH's `sftp -b` and our client (`SftpSession.download`, one session) fetch the same
-  files from the same server with the same key; target: ours within 1.5x of OpenSSH's time;
+- transfer: OpenSSH's `sftp -b` and our client (`SftpSession.download_to` into plain files, as the
+  run transfers, one session) fetch the same files from the same server with the same key; target:
+  ours within 1.5x of OpenSSH's time. `SftpSession.download` (temporary file, fsync, rename) is shown too;
 - end to end: the sensor's decision (two looks at the listing) and the run's `load_days` for the day
   (download, parse and validate while the bytes arrive, load), against the slower of two references:
-  our plain transfer of the day's files, and the engine's own bulk load of the local files (DuckDB
-  `read_csv` + INSERT, PostgreSQL CSV `COPY`); target: within 1.25x;
+  our plain transfer of the day's files (`download_to`, above), and the engine's own bulk load of the
+  local files (DuckDB `read_csv` + INSERT, PostgreSQL CSV `COPY`); target: within 1.25x;
 - load: `load_response_file` from the local files; on PostgreSQL against binary `COPY` of rows pgpq
   encoded beforehand (the fastest the server ingests); target: at least 75% of its rate;
 - memory: every stage of ours under 1 GiB peak RSS, growing less than 128 MiB from the smallest day
@@ -51,7 +52,7 @@ from episerver_assets_tests.postgres_server import ThrowawayPostgres, find_postg
 DAY = dt.date(2020, 1, 2)
 SEED = 7
 BENCHMARKS = Path(__file__).resolve().parent
-DAY_STAGES = {"end_to_end", "binary_copy"}
+DAY_STAGES = {"transfer", "end_to_end", "binary_copy"}
 STAGE_ENV = {**os.environ, "EPISERVER_CLOSED_LOOP_START_DATE": "2020-01-01"}  # DAY has a partition
 
 
@@ -127,7 +128,8 @@ def measure_size(work: Path, rows: int, server: SftpServerProcess, engines: dict
         reference = openssh_fetch(server, label, figures["generate"]["names"], work / f"openssh_{label}")
         progress("OpenSSH sftp", reference["seconds"])
         keep_best(figures, "openssh", reference)
-        keep_best(figures, "download", run_stage("download", local, "--sftp", server.sftp_json(label), server=server))
+        for stage in ("transfer", "download"):
+            keep_best(figures, stage, run_stage(stage, local, "--sftp", server.sftp_json(label), server=server))
     for stage in ("parse_validate", "reader"):
         keep_best(figures, stage, run_stage(stage, local))
     for engine, url in engines.items():

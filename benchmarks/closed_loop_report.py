@@ -10,7 +10,7 @@ TARGET_PEAK_MIB = 1024
 FLAT_GROWTH_MIB = 128
 """'Flat': a stage's peak grows by less than this from the smallest day to the largest."""
 ENGINES = {"duckdb": ("DuckDB", "read_csv + INSERT"), "postgres": ("PostgreSQL", "CSV COPY FROM STDIN")}
-OURS = ("download", "parse_validate", "reader", "duckdb_end_to_end", "duckdb_load",
+OURS = ("transfer", "download", "parse_validate", "reader", "duckdb_end_to_end", "duckdb_load",
         "postgres_end_to_end", "postgres_load")
 
 
@@ -40,7 +40,8 @@ def _stage_table(figures: dict) -> list[str]:
             out.append(_line(label, figure, rows, megabytes, figure[part] if part else None))
 
     add("openssh", "transfer: OpenSSH sftp -b, one session (reference)")
-    add("download", "transfer: ours, SftpSession.download, one session")
+    add("transfer", "transfer: ours, SftpSession.download_to, one session")
+    add("download", "download: ours, SftpSession.download (fsync, rename)")
     add("parse_validate", "parse + validate, serial (the reader's parts)")
     add("reader", "reader: iter_response_batches (read-ahead)")
     for engine, (name, reference) in ENGINES.items():
@@ -60,14 +61,14 @@ def _ratio_line(what: str, ours: float, reference_text: str, ratio: float, targe
 
 def _targets(figures: dict) -> list[str]:
     out = []
-    if "download" in figures and "openssh" in figures:
-        ours, openssh = figures["download"]["seconds"], figures["openssh"]["seconds"]
+    if "transfer" in figures and "openssh" in figures:
+        ours, openssh = figures["transfer"]["seconds"], figures["openssh"]["seconds"]
         out.append(_ratio_line("SFTP transfer, ours", ours, f"OpenSSH sftp {openssh:.2f} s", ours / openssh,
                                f"<= {TRANSFER_TARGET}x", ours / openssh <= TRANSFER_TARGET))
     for engine, (name, reference) in ENGINES.items():
         day, bulk = figures.get(f"{engine}_end_to_end"), figures.get(f"{engine}_reference")
-        if day and bulk and "download" in figures:
-            transfer = figures["download"]["seconds"]
+        if day and bulk and "transfer" in figures:
+            transfer = figures["transfer"]["seconds"]
             slower = max(transfer, bulk["seconds"])
             text = f"slower reference {slower:.2f} s (transfer {transfer:.2f} s, {reference} {bulk['seconds']:.2f} s)"
             ratio = day["seconds"] / slower

@@ -1,5 +1,7 @@
 """The SFTP side of the closed-loop ingest benchmark: the sandbox's server in a process of its own,
-and OpenSSH's `sftp` client fetching a day's files from it as the transfer reference.
+OpenSSH's `sftp` client fetching a day's files from it as the transfer reference, and our client's
+transfer of the same files as the run does it (`SftpSession.download_to` into plain files, one session,
+no fsync: what OpenSSH's client does too).
 
 The server runs in its own interpreter so that the client measured (ours or OpenSSH's) never shares
 a GIL with it. Both clients authenticate with the same ed25519 key and verify the same host key.
@@ -87,6 +89,20 @@ class SftpServerProcess:
 
     def sftp_json(self, remote_dir: str) -> str:
         return json.dumps({"resource": self.resource_options(remote_dir), "remote_dir": remote_dir})
+
+
+def stage_transfer(directory: Path, sftp: dict) -> dict:
+    """Our client fetching the day's files into `directory`, one session, file after file."""
+    from episerver_assets.campaign.sftp import CampaignSftpResource
+
+    client = CampaignSftpResource(**sftp["resource"])
+    start = time.perf_counter()
+    with client.open_session() as session:
+        for remote in session.list(sftp["remote_dir"]):
+            with (directory / remote.name).open("wb") as out:
+                session.download_to(f"{sftp['remote_dir']}/{remote.name}", out)
+        received = session.bytes_received
+    return {"bytes": received, "seconds": time.perf_counter() - start}
 
 
 def openssh_fetch(server: SftpServerProcess, remote_dir: str, names: list[str], target: Path) -> dict:
