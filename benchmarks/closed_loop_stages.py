@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import resource
 import sys
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pyarrow
 from closed_loop_loads import response_files, stage_load, stage_reference
+from closed_loop_memory import peak_rss_mib
 
 from episerver_assets.defs.closed_loop.reader import (
     DEFAULT_BATCH_ROWS,
@@ -35,15 +35,6 @@ from episerver_assets.defs.closed_loop.reader.header import Header
 from episerver_assets.defs.closed_loop.reader.source import file_bytes
 from episerver_assets.defs.closed_loop.reader.structure import StrictParser
 from episerver_assets.defs.closed_loop.schemas import validate_batch
-
-
-def peak_rss_mib() -> float:
-    """This process's peak RSS. Not getrusage's ru_maxrss: Linux carries the parent's peak across
-    fork and exec into it, so a stage would report the benchmark's own (generator) peak."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024  # kB
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # no /proc: the best there is
 
 
 def stage_download(directory: Path, sftp: dict) -> dict:
