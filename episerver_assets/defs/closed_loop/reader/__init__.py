@@ -11,7 +11,7 @@ offending text. The decisions, case by case:
 | --------------------------------------------------- | ------------------------------------------------ |
 | UTF-8 byte order mark before the header             | accepted, skipped (no value changes)             |
 | `.csv.gz` (gzip, also a stream)                     | accepted, decompressed as read                   |
-| `;`, line feeds, tabs inside a quoted field          | accepted as data                                 |
+| `;`, line feeds, tabs inside a quoted field         | accepted as data                                 |
 | CR, other control characters except NUL, inside a   | accepted as data, byte for byte                  |
 | quoted field                                        |                                                  |
 | empty field `""`                                    | accepted: NULL (empty and absent are one here)   |

@@ -60,7 +60,8 @@ def iter_response_batches(
 
     `stream`, when given, delivers the bytes of `path` (for example while it downloads): they are
     read from it once, in order, and `path` is opened only to find lines once the file has failed,
-    after reading `stream` to its end.
+    after reading `stream` to its end (a failure that needs no line, such as a wrong header, may
+    leave the stream unread).
     """
     if batch_rows < 1:
         raise ValueError(f"batch_rows must be at least 1, got {batch_rows}")
