@@ -32,7 +32,8 @@ offending text. The decisions, case by case:
 | field over 1 MiB, record over 8 MiB (in the file)   | rejected: bounds memory (FIELD_LIMIT,            |
 |                                                     | RECORD_LIMIT in `structure`)                     |
 | invalid UTF-8 in a value / in the header            | rejected: "not valid UTF-8" with line and column |
-| header not exactly the table's quoted column names  | rejected on line 1: missing, extra, renamed      |
+| header of exactly the column names, unquoted        | accepted: a header carries no values             |
+| header not exactly the table's column names         | rejected on line 1: missing, extra, renamed      |
 | repeated primary key (mailings, mailing recipients, | rejected after the last batch: the key, its      |
 | links: `id`)                                        | first line and the repeating line                |
 | truncated or corrupt gzip                           | rejected: "cannot be read ..."                   |
