@@ -68,7 +68,7 @@ def run_stage(stage: str, directory: Path, *options: str, label: str = "",
         return None
     result = json.loads(done.stdout.strip().splitlines()[-1])
     if server:
-        result["server_cpu_seconds"] = server.cpu_seconds() - server_before
+        result["sftp_server_cpu_seconds"] = server.cpu_seconds() - server_before
     progress(f"{stage} {label}", result["seconds"])
     return result
 

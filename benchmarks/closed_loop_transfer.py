@@ -123,5 +123,5 @@ def openssh_fetch(server: SftpServerProcess, remote_dir: str, names: list[str], 
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     received = sum((target / name).stat().st_size for name in names)
     shutil.rmtree(target, ignore_errors=True)
-    return {"bytes": received, "seconds": seconds, "server_cpu_seconds": server.cpu_seconds() - server_before,
+    return {"bytes": received, "seconds": seconds, "sftp_server_cpu_seconds": server.cpu_seconds() - server_before,
             "cpu_seconds": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime}
