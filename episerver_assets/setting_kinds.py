@@ -4,6 +4,7 @@ ValueError with the problem in words a user can act on (never echoing a secret).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -47,6 +48,16 @@ def positive_seconds(value: str) -> float:
     if not seconds > 0:
         raise ValueError(f"must be a number of seconds above 0, got {value!r}")
     return seconds
+
+
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+def memory_size(value: str) -> str:
+    """A size as DuckDB reads it: a number and a unit, e.g. 512MB or 2GiB."""
+    if not _MEMORY.fullmatch(value.strip()):
+        raise ValueError(f"must be a size such as 512MB or 2GiB, got {value!r}")
+    return value.strip()
 
 
 def boolean(value: str) -> bool:

@@ -66,6 +66,8 @@ _REGISTRY = (
     Setting("EPISERVER_WAREHOUSE_URL", kinds.warehouse_url,
             lambda v: f"duckdb:///{_data_path(v, 'warehouse.duckdb')}",
             "duckdb:///path.duckdb (embedded) or postgresql://user:password@host/db", secret=True),
+    Setting("EPISERVER_DUCKDB_MEMORY_LIMIT", kinds.memory_size, "512MB",
+            "memory the embedded warehouse may use before spilling to disk (DuckDB memory_limit)"),
     Setting("EPISERVER_REST_URL", kinds.http_url, SANDBOX_REST_URL,
             "Campaign REST base URL"),
     Setting("EPISERVER_SOAP_URL", kinds.http_url, SANDBOX_SOAP_URL,

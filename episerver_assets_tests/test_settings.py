@@ -28,6 +28,7 @@ def test_env_example_lists_every_setting():
     ("EPISERVER_REST_URL", "ftp://x", "http:// or https://"),
     ("EPISERVER_WAREHOUSE_URL", "mysql://u:pw@db/x", "only duckdb:/// and postgresql://"),
     ("EPISERVER_SFTP_HOST_KEY_FINGERPRINT", "MD5:aa", "SHA256:"),
+    ("EPISERVER_DUCKDB_MEMORY_LIMIT", "lots", "such as 512MB"),
 ])
 def test_a_bad_value_is_one_line_naming_the_variable(name, value, words):
     with pytest.raises(SettingError) as bad:
@@ -61,3 +62,17 @@ def test_setting_value_gives_the_text_of_one_setting(monkeypatch):
     monkeypatch.setenv("EPISERVER_PREVIEW_PERSONAL_DATA", "maybe")
     with pytest.raises(SettingError, match="EPISERVER_PREVIEW_PERSONAL_DATA"):
         setting_value("EPISERVER_PREVIEW_PERSONAL_DATA")
+
+
+def test_the_embedded_warehouse_runs_under_the_configured_memory_limit(tmp_path, monkeypatch):
+    from episerver_assets.warehouse import WarehouseResource
+
+    def limit_in_mib(value: str) -> float:
+        monkeypatch.setenv("EPISERVER_DUCKDB_MEMORY_LIMIT", value)
+        warehouse = WarehouseResource(url=f"duckdb:///{tmp_path / value}.duckdb")
+        shown = warehouse.scalar("SELECT current_setting('memory_limit')")
+        number, unit = shown.split()
+        return float(number) * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[unit]
+
+    assert 280 <= limit_in_mib("300MB") <= 300
+    assert 1800 <= limit_in_mib("2GB") <= 2000  # DuckDB shows GiB to one decimal
