@@ -10,11 +10,11 @@ import argparse
 import logging
 import sys
 
-from .commands import demo, doctor, pools, sandbox
+from .commands import demo, doctor, pools, sandbox, webhook_receiver
 from .commands.failures import UserFacingError
 from .redaction import MaskPasswordsFilter, mask_passwords
 
-SUBCOMMANDS = (demo, sandbox, doctor, pools)
+SUBCOMMANDS = (demo, sandbox, doctor, pools, webhook_receiver)
 BAD_SETTING_EXIT = 2
 
 

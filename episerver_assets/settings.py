@@ -61,6 +61,19 @@ def _sandbox_known_hosts(values: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _receiver_auth_mode(value: str) -> str:
+    mode = value.strip().lower()
+    if mode not in ("basic", "key"):
+        raise ValueError(f"must be basic (HTTP Basic user and secret) or key (secret in a header), got {value!r}")
+    return mode
+
+
+def _landing_store_url(value: str) -> str:
+    if not value.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
+        raise ValueError(f"must be sqlite:///path.sqlite3 or postgresql://..., got {mask_passwords(value)!r}")
+    return value
+
+
 _REGISTRY = (
     Setting("EPISERVER_DATA_DIR", kinds.text, "data", "directory of the embedded warehouse and the sandbox's files"),
     Setting("EPISERVER_WAREHOUSE_URL", kinds.warehouse_url,
@@ -91,6 +104,20 @@ _REGISTRY = (
     Setting("EPISERVER_CLOSED_LOOP_START_DATE", kinds.iso_date, "2026-01-01", "first closed-loop partition"),
     Setting("EPISERVER_PREVIEW_PERSONAL_DATA", kinds.boolean, "false",
             "show e-mail addresses and names in row previews (Dagster UI)"),
+    Setting("EPISERVER_RECEIVER_HOST", kinds.text, "127.0.0.1", "address the webhook receiver listens on"),
+    Setting("EPISERVER_RECEIVER_PORT", kinds.port, "8780", "port the webhook receiver listens on"),
+    Setting("EPISERVER_RECEIVER_AUTH", _receiver_auth_mode, "basic", "webhook receiver auth: basic or key"),
+    Setting("EPISERVER_RECEIVER_USER", kinds.text, "campaign-webhook", "HTTP Basic user the receiver expects"),
+    Setting("EPISERVER_RECEIVER_KEY_HEADER", kinds.text, "X-Api-Key", "header carrying the secret in key mode"),
+    Setting("EPISERVER_RECEIVER_SECRET", kinds.text, "receiver-secret",
+            "webhook receiver's password (basic) or key (key mode)", secret=True),
+    Setting("EPISERVER_RECEIVER_STORE_URL", _landing_store_url,
+            lambda v: f"sqlite:///{_data_path(v, 'receiver', 'landing.sqlite3')}",
+            "landing store: sqlite:///path.sqlite3 (local, WAL) or postgresql://user:password@host/db", secret=True),
+    Setting("EPISERVER_RECEIVER_MAX_BODY_BYTES", kinds.int_between(1024, 100 * 1024 * 1024), "1048576",
+            "largest request body the receiver accepts, in bytes"),
+    Setting("EPISERVER_RECEIVER_MAX_EVENTS", kinds.int_between(1, 100000), "1000",
+            "most events the receiver accepts in one array"),
 )
 SETTINGS: dict[str, Setting] = {s.name: s for s in _REGISTRY}
 

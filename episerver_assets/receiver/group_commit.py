@@ -1,0 +1,105 @@
+"""Grouped commits: one writer thread commits many queued requests per transaction.
+
+Each submitter gets a future that is resolved only after the transaction holding its row has
+committed (or failed, then it carries the error): the HTTP handler awaits it before answering 2xx.
+While one transaction commits, new requests queue up and go into the next one, so the cost of a
+durable commit is shared by everything that arrived meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from .landing_store import landed_requests, readiness_probe
+
+log = logging.getLogger(__name__)
+
+MAX_REQUESTS_PER_TRANSACTION = 1000
+
+
+@dataclass
+class _Job:
+    row: dict | None  # None: a readiness probe
+    done: Future = field(default_factory=Future)
+
+
+_STOP = object()
+
+
+class GroupCommitWriter:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._queue: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="landing-writer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Commit what is queued, then end the thread."""
+        self._queue.put(_STOP)
+        self._thread.join()
+
+    def submit(self, row: dict) -> Future:
+        job = _Job(row)
+        self._queue.put(job)
+        return job.done
+
+    def probe(self) -> Future:
+        job = _Job(None)
+        self._queue.put(job)
+        return job.done
+
+    def _next_group(self) -> tuple[list[_Job], bool]:
+        jobs, stopping = [], False
+        item = self._queue.get()
+        while True:
+            if item is _STOP:
+                stopping = True
+                break
+            jobs.append(item)
+            if len(jobs) >= MAX_REQUESTS_PER_TRANSACTION:
+                break
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+        return jobs, stopping
+
+    def _run(self) -> None:
+        while True:
+            jobs, stopping = self._next_group()
+            if jobs:
+                self._commit(jobs)
+            if stopping:
+                return
+
+    def _commit(self, jobs: list[_Job]) -> None:
+        rows = [job.row for job in jobs if job.row is not None]
+        try:
+            with self._engine.begin() as connection:
+                if rows:
+                    connection.execute(landed_requests.insert(), rows)
+                if len(rows) < len(jobs):
+                    _write_probe(connection)
+        except Exception as error:  # every waiter must hear about the failure, the thread must live on
+            log.error("landing store commit of %d requests failed: %s", len(jobs), type(error).__name__)
+            for job in jobs:
+                job.done.set_exception(error)
+            return
+        for job in jobs:
+            job.done.set_result(None)
+
+
+def _write_probe(connection: sa.Connection) -> None:
+    now = datetime.now(timezone.utc)
+    updated = connection.execute(readiness_probe.update().where(readiness_probe.c.id == 1).values(checked_at=now))
+    if updated.rowcount == 0:
+        connection.execute(readiness_probe.insert().values(id=1, checked_at=now))
