@@ -1,0 +1,1 @@
+"""Campaign webhook activity: per-event normalisation helpers (assets and sensors come later)."""
