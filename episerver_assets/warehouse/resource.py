@@ -101,6 +101,10 @@ class WarehouseResource(dg.ConfigurableResource):
     def ensure_table(self, *tables: sa.Table) -> None:
         """Create the tables (and their schemas) that do not exist; safe to call from concurrent runs."""
         with self.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Two sessions' CREATE ... IF NOT EXISTS can both pass the check and collide on the
+                # catalog's unique index: one DDL transaction at a time.
+                lock_partition_on_server(connection, "warehouse tables", "DDL", self.partition_lock_timeout_seconds)
             for schema in sorted({t.schema for t in tables if t.schema}):
                 connection.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
             for table in tables:
