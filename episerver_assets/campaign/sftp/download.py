@@ -15,10 +15,6 @@ from episerver_assets.campaign.sftp.progress import TransferProgress
 
 logger = logging.getLogger("episerver_assets.campaign.sftp")
 
-# Paramiko's prefetch issues reads of this size; asking for more per call only adds copying.
-READ_SIZE = paramiko.SFTPFile.MAX_REQUEST_SIZE
-
-
 class TransferInterrupted(EOFError):
     """The remote file ended before its stat size: paramiko reports a dropped channel as EOF."""
 
@@ -73,7 +69,9 @@ class ResumableDownload:
             # count, then bounds what is in flight, and throughput no longer waits on round trips.
             remote.prefetch(size)
             while offset < size:
-                chunk = remote.read(min(READ_SIZE, size - offset))
+                # Paramiko's prefetch issues requests of the file's MAX_REQUEST_SIZE (raised per file
+                # where the server allows, see throughput.py): reading that much per call copies least.
+                chunk = remote.read(min(remote.MAX_REQUEST_SIZE, size - offset))
                 if not chunk:
                     raise TransferInterrupted(f"remote data ended at byte {offset} of {size}")
                 self.out.write(chunk)
