@@ -3,7 +3,6 @@ dropped connections, bounded attempts, one connection per session."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -55,19 +54,6 @@ def test_download_checks_size_and_leaves_no_temporary_file(client, root, tmp_pat
     assert remote == RemoteFile("20240517_mailings.csv", len(data), remote.mtime)
     assert target.read_bytes() == data
     assert os.listdir(target.parent) == ["mailings.csv"]
-
-
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # paramiko's prefetch thread
-def test_sha256_streams_the_remote_file_and_survives_a_drop(client, server, root):
-    data = payload(3 * MIB)
-    (root / "response" / "20240517_clicks.csv").write_bytes(data)
-    server.faults.drop_reads_after(MIB, times=1)
-
-    with client.open_session() as session:
-        opened, checksum = session.sha256("response/20240517_clicks.csv")
-
-    assert checksum == hashlib.sha256(data).hexdigest()
-    assert (opened.name, opened.size) == ("20240517_clicks.csv", len(data))
 
 
 def test_download_of_missing_file_fails_without_partial_file(client, tmp_path):

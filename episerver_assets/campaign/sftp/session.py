@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import builtins
 import fnmatch
-import hashlib
 import logging
 import os
 import posixpath
@@ -29,7 +28,6 @@ from episerver_assets.campaign.sftp.failures import to_campaign_error, transient
 from episerver_assets.campaign.sftp.models import RemoteFile
 from episerver_assets.campaign.sftp.upload import RestartableUpload
 
-_HASH_CHUNK_BYTES = 1 << 20
 
 logger = logging.getLogger("episerver_assets.campaign.sftp")
 
@@ -125,23 +123,6 @@ class SftpSession:
             ),
             key=lambda remote: remote.name,
         )
-
-    def sha256(self, remote_path: str) -> tuple[RemoteFile, str]:
-        """The file's SHA-256, read as a stream (nothing written locally), with its state when opened.
-
-        A dropped connection restarts the read: a digest cannot be resumed half-way.
-        """
-
-        def digest(sftp: paramiko.SFTPClient) -> tuple[RemoteFile, str]:
-            checksum = hashlib.sha256()
-            with sftp.open(remote_path, "rb") as handle:
-                opened = RemoteFile.from_attributes(posixpath.basename(remote_path), handle.stat())
-                handle.prefetch(opened.size)
-                while chunk := handle.read(_HASH_CHUNK_BYTES):
-                    checksum.update(chunk)
-            return opened, checksum.hexdigest()
-
-        return self._run("sha256", remote_path, digest)
 
     def download(self, remote_path: str, local_path: str | os.PathLike[str]) -> RemoteFile:
         """Copy a remote file to `local_path`, resuming after dropped connections.
