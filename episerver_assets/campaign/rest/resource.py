@@ -22,7 +22,7 @@ import dagster as dg
 import httpx
 from pydantic import Field
 
-from ...settings import resolved
+from ...settings import SANDBOX_API_USER, SANDBOX_CLIENT_ID, SANDBOX_PASSWORD, SANDBOX_REST_URL, resolved
 from ..retry import RetryPolicy
 from .body import ACCEPT_ENCODING
 from .client import CampaignRestClient
@@ -36,10 +36,10 @@ from .throttle import shared_throttle
 class CampaignRestResource(dg.ConfigurableResource):
     """Connection settings and limits of the Campaign REST API for one client."""
 
-    rest_url: str = Field(default="http://127.0.0.1:8765/rest", description="Base URL up to /rest.")
-    client_id: str = Field(default="1000", description="Campaign client id (mandator id), a path segment.")
-    api_user: str = Field(default="sandbox-api", description="API user (HTTP Basic).")
-    api_password: str = Field(default="sandbox-secret", repr=False, description="API user's password (HTTP Basic).")
+    rest_url: str = Field(default=SANDBOX_REST_URL, description="Base URL up to /rest.")
+    client_id: str = Field(default=str(SANDBOX_CLIENT_ID), description="Campaign client id (mandator id), a path segment.")
+    api_user: str = Field(default=SANDBOX_API_USER, description="API user (HTTP Basic).")
+    api_password: str = Field(default=SANDBOX_PASSWORD, repr=False, description="API user's password (HTTP Basic).")
     connect_timeout_seconds: float = Field(default=10.0, gt=0)
     read_timeout_seconds: float = Field(default=120.0, gt=0, description="Recipient pages can be slow.")
     max_connections: int = Field(default=40, ge=1, le=40, description="Campaign allows 40 per client.")
