@@ -9,8 +9,9 @@
 - Chroot: clients see `root` as `/`; `..` cannot leave it and symlinks cannot be created.
 - Host key: ed25519 at `host_key_path` (default `<root>/../ssh_host_ed25519_key`), created once
   and reused, so `host_key_fingerprint` and `known_hosts_line` stay the same across restarts.
-- Faults: `server.faults.drop_reads_after(n_bytes, times=1)` aborts the connection once a client has
-  read `n_bytes` from one open file (for resume tests); switchable while the server runs.
+- Faults: `server.faults.drop_reads_after(n_bytes, times=1)` drops the connection (TCP FIN, no SSH
+  goodbye) once a client has read `n_bytes` from one open file (for resume tests); switchable while
+  the server runs.
 - Layout: `closed_loop_directories(root, client_ids)`: with one client `upload/` and `response/`
   under the root; with several, `<client_id>/upload` and `<client_id>/response`.
 
@@ -102,8 +103,12 @@ class _ChrootedSftp(asyncssh.SFTPServer):
         served = self._served.get(id(file_obj), 0)
         # Reads the client queued before the drop must not use up the drops meant for later connections.
         if self._dropped or self._faults.take_drop(served):
-            self._dropped = True
-            self.connection.abort()
+            if not self._dropped:
+                self._dropped = True
+                # Half-close after the answers already queued: abort() would close a socket that
+                # still holds the client's pending requests, and the kernel's reset would discard
+                # answers the client had not yet read, so how much it received would be luck.
+                self.connection._transport.write_eof()
             raise asyncssh.SFTPConnectionLost("connection dropped by the sandbox's fault switch")
         data = super().read(file_obj, offset, size)
         self._served[id(file_obj)] = served + len(data)
