@@ -1,0 +1,1 @@
+"""Recipients imported from Campaign recipient lists over REST (seed 000, "Import Recipients")."""
