@@ -68,6 +68,20 @@ def _receiver_auth_mode(value: str) -> str:
     return mode
 
 
+def _event_types(value: str) -> tuple[str, ...]:
+    from .campaign.rest.webhooks import WEBHOOK_TYPES
+
+    chosen = tuple(dict.fromkeys(t.strip().lower() for t in value.split(",") if t.strip()))
+    unknown = [t for t in chosen if t not in WEBHOOK_TYPES]
+    if unknown:
+        raise ValueError(f"names unknown event types {', '.join(unknown)}; known: {', '.join(WEBHOOK_TYPES)}")
+    return chosen
+
+
+def _receiver_public_url(values: Mapping[str, Any]) -> str:
+    return f"http://{values['EPISERVER_RECEIVER_HOST']}:{values['EPISERVER_RECEIVER_PORT']}/events"
+
+
 def _landing_store_url(value: str) -> str:
     if not value.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
         raise ValueError(f"must be sqlite:///path.sqlite3 or postgresql://..., got {mask_passwords(value)!r}")
@@ -118,6 +132,13 @@ _REGISTRY = (
             "largest request body the receiver accepts, in bytes"),
     Setting("EPISERVER_RECEIVER_MAX_EVENTS", kinds.int_between(1, 100000), "1000",
             "most events the receiver accepts in one array"),
+    Setting("EPISERVER_RECEIVER_PUBLIC_URL", kinds.http_url, _receiver_public_url,
+            "URL Campaign posts webhook events to (default: the receiver's own address + /events)"),
+    Setting("EPISERVER_ACTIVITY_EVENT_TYPES", _event_types, "",
+            "comma-separated webhook event types to register and keep (empty: all)"),
+    Setting("EPISERVER_RECIPIENTS_CONFIG", kinds.text,
+            lambda v: str(Path(__file__).parent / "defs" / "campaign" / "sandbox_recipients.yaml"),
+            "YAML file naming the recipient lists and attributes to import"),
 )
 SETTINGS: dict[str, Setting] = {s.name: s for s in _REGISTRY}
 
