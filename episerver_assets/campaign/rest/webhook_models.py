@@ -36,6 +36,11 @@ class WebhookAuthentication:
         return json.dumps({"type": "none"})
 
 
+# Webhooks created as type "archive" are listed as "archived" (RestWebhook.type): a record keeps the
+# type it is created with, so that a listing matches a create (lost-reply check, registration).
+_REQUEST_TYPE = {"archived": "archive"}
+
+
 @dataclass(frozen=True)
 class Webhook:
     """A webhook registration. Only the authentication type is kept: the secret stays on the server."""
@@ -54,7 +59,7 @@ class Webhook:
         authentication = body.get("authentication") or {}
         return cls(
             id=int(body["id"]),
-            type=str(body["type"]),
+            type=_REQUEST_TYPE.get(str(body["type"]), str(body["type"])),
             status=body.get("status"),
             format=body.get("format"),
             target_url=str(body.get("targetUrl") or ""),
