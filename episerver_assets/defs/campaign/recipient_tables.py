@@ -26,3 +26,19 @@ episerver_recipients = sa.Table(
     schema=SCHEMA,
     comment="Recipients of the configured Campaign recipient lists (seed 000, Import Recipients).",
 )
+
+import_state = sa.Table(
+    "episerver_recipients_import_state",
+    metadata,
+    sa.Column("recipient_list_id", sa.BigInteger, primary_key=True, autoincrement=False,
+              comment="Campaign recipient list id"),
+    sa.Column("watermark", sa.DateTime(timezone=True),
+              comment="incremental passes keep recipients created or modified at or after this time"),
+    sa.Column("last_full_pass_at", sa.DateTime(timezone=True), nullable=False,
+              comment="when a pass last read the whole list and marked deletions"),
+    sa.Column("attributes", sa.Text, nullable=False,
+              comment="the fields imported by that pass, sorted, one per line: a change forces a full pass"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, comment="commit time of the last pass"),
+    schema=SCHEMA,
+    comment="Per recipient list: the recipients import's watermark, written with the rows it covers.",
+)
