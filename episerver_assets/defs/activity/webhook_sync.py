@@ -47,7 +47,7 @@ def sync_webhooks(rest: CampaignRestClient, target: WebhookTarget,
         changes.append(_keep(rest, target, event_type, kept))
         changes += [remove(rest, w, f"deleted: a second one of type {event_type}") for w in extra]
     for webhooks in by_type.values():
-        changes += [_retire(rest, target, w) for w in webhooks]
+        changes += [_retire(rest, w) for w in webhooks]
     return changes
 
 
@@ -65,12 +65,9 @@ def _keep(rest: CampaignRestClient, target: WebhookTarget, event_type: str, foun
     return WebhookChange(webhook.id, webhook.type, webhook.status, action)
 
 
-def _retire(rest: CampaignRestClient, target: WebhookTarget, webhook: Webhook) -> WebhookChange:
-    """Ours, of a type no longer chosen: deactivated, and kept at our current URL so it stays ours."""
+def _retire(rest: CampaignRestClient, webhook: Webhook) -> WebhookChange:
+    """Ours, of a type no longer chosen: deactivated, kept (choosing the type again re-activates it)."""
     action = "type no longer chosen"
-    if webhook.target_url != target.target_url:
-        webhook = rest.update_webhook(webhook.id, webhook.type, target.target_url, target.authentication())
-        action += ", moved to the new URL"
     if webhook.status == ACTIVE:
         webhook = rest.deactivate_webhook(webhook.id)
         action += ", deactivated"
