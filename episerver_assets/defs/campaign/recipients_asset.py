@@ -66,12 +66,15 @@ def episerver_recipients(
     write only recipients changed since the list's watermark; every `full_pass_every_days` days a full
     pass marks recipients deleted in Campaign with `deleted_at`."""
     source = config_path()
-    settings = load_recipients_config(source)
     now = dt.datetime.now(dt.timezone.utc)
     outcomes: list[ListOutcome] = []
     failed: dict[int, str] = {}
     with rest.client() as client:
-        plans = plan_passes(client, settings, source, read_states(warehouse), now, config.full_pass)
+        try:
+            settings = load_recipients_config(source)
+            plans = plan_passes(client, settings, source, read_states(warehouse), now, config.full_pass)
+        except RecipientsConfigError as error:
+            raise dg.Failure(description=str(error)) from None
         table = prepare_table(warehouse, list(settings.columns().values()))
         for plan in plans:
             kind = f"full pass ({plan.full_reason})" if plan.full_reason else "incremental pass"
