@@ -1,0 +1,67 @@
+"""`profiles/user_profiles`: one row per person, built in the warehouse from recipients, activity and
+the closed-loop tables."""
+
+import dagster as dg
+import sqlalchemy as sa
+
+from ...pools import WAREHOUSE
+from ...warehouse import WarehouseResource
+from ..activity.activity_tables import episerver_activity
+from ..campaign.recipient_tables import episerver_recipients
+from ..closed_loop.checks import asset_key as closed_loop_key
+from ..closed_loop.schemas import RESPONSE_TABLES
+from ..closed_loop.warehouse_tables import warehouse_table
+from .build import CLOSED_LOOP_TABLES, build_profiles
+from .tables import STATE_TABLES, user_profiles
+
+OWNER = "team:crm-data"
+RECIPIENTS_KEY = dg.AssetKey(["campaign", "episerver_recipients"])
+ACTIVITY_KEY = dg.AssetKey(["activity", "episerver_activity"])
+
+
+def column_schema() -> dg.TableSchema:
+    def type_name(column: sa.Column) -> str:
+        if isinstance(column.type, sa.DateTime):
+            return "timestamptz" if column.type.timezone else "timestamp"
+        return "bigint" if isinstance(column.type, sa.BigInteger) else "text"
+
+    return dg.TableSchema(
+        columns=[dg.TableColumn(c.name, type_name(c), description=c.comment) for c in user_profiles.columns],
+        constraints=dg.TableConstraints(other=["primary key (person_id)"]),
+    )
+
+
+class UserProfilesConfig(dg.Config):
+    full_rebuild: bool = False
+    """Empty the profiles' state and fold all recipients, activity and closed-loop rows again."""
+
+
+@dg.asset(
+    key=["profiles", "user_profiles"],
+    group_name="profiles",
+    kinds={"sql"},
+    owners=[OWNER],
+    pool=WAREHOUSE,
+    deps=[RECIPIENTS_KEY, ACTIVITY_KEY, *(closed_loop_key(RESPONSE_TABLES[t]) for t in CLOSED_LOOP_TABLES)],
+    metadata={"dagster/table_name": user_profiles.fullname, "dagster/column_schema": column_schema()},
+)
+def user_profiles_asset(config: UserProfilesConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """**User profiles**: one row per person, with the seed's Episerver user fields (Import Activity and
+    Import Recipients mappings) computed exactly, plus opens, clicks, hard bounces and unsubscribes from
+    the closed loop. A person is every address and recipient id linked by an event or a recipient row.
+    Each run merges the activity landed since the previous one (a full rebuild on request, or when a
+    recipient's address changed); the whole build is one transaction in the warehouse."""
+    warehouse.ensure_table(episerver_activity, episerver_recipients,
+                           *(warehouse_table(RESPONSE_TABLES[t]) for t in CLOSED_LOOP_TABLES),
+                           *STATE_TABLES, user_profiles)
+    with warehouse.begin() as connection:
+        result = build_profiles(connection, full_rebuild=config.full_rebuild)
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": result.row_count,
+        "dagster/column_schema": column_schema(),
+        "build": "full" if result.full else "incremental",
+        "reason": result.reason,
+        "events_merged": result.events_merged,
+        "persons_changed": result.persons_changed,
+        "persons_merged": result.persons_merged,
+    })

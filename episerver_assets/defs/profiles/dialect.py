@@ -1,0 +1,62 @@
+"""The few SQL fragments that differ between DuckDB and PostgreSQL; everything else is shared text.
+
+Text order must be by code point on both engines: DuckDB compares bytes already, PostgreSQL follows
+the database's collation unless told `COLLATE "C"`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+
+@dataclass(frozen=True)
+class Fragments:
+    name: str
+
+    @property
+    def c(self) -> str:
+        """Appended to a text expression that is compared or ordered."""
+        return ' COLLATE "C"' if self.name == "postgresql" else ""
+
+    def json_string(self, expr: str) -> str:
+        """A text value as a JSON string literal (both engines escape the same characters)."""
+        return f"CAST(to_json({expr}) AS VARCHAR)"
+
+    def epoch_ms(self, expr: str) -> str:
+        if self.name == "postgresql":
+            return f"CAST(floor(extract(epoch FROM {expr}) * 1000) AS BIGINT)"
+        return f"epoch_ms({expr})"
+
+    def json_array(self, value: str, condition: str) -> str:
+        """set(value) over the group's rows meeting condition: `["a","b"]`, or NULL when none."""
+        return (f"'[' || string_agg({self.json_string(value)}, ',' ORDER BY {value}{self.c}) "
+                f"FILTER (WHERE {condition}) || ']'")
+
+    def json_counts(self, key: str, count: str, condition: str) -> str:
+        """valuect over the group's rows meeting condition: `{"a":1,"b":2}`, or NULL when none."""
+        pair = f"{self.json_string(key)} || ':' || CAST({count} AS VARCHAR)"
+        return f"'{{' || string_agg({pair}, ',' ORDER BY {key}{self.c}) FILTER (WHERE {condition}) || '}}'"
+
+
+def fragments(connection: sa.Connection) -> Fragments:
+    name = connection.dialect.name
+    if name not in ("duckdb", "postgresql"):
+        raise ValueError(f"user profiles support duckdb and postgresql, not {name}")
+    return Fragments(name)
+
+
+def run(connection: sa.Connection, statement: str, **params) -> sa.CursorResult:
+    return connection.execute(sa.text(statement), params)
+
+
+def temp_table(connection: sa.Connection, name: str, select: str, **params) -> None:
+    """(Re)create a temporary table from a query: pooled PostgreSQL sessions outlive a build."""
+    run(connection, f"DROP TABLE IF EXISTS {name}")
+    run(connection, f"CREATE TEMPORARY TABLE {name} AS {select}", **params)
+
+
+def drop_temp(connection: sa.Connection, *names: str) -> None:
+    for name in names:
+        run(connection, f"DROP TABLE IF EXISTS {name}")

@@ -1,0 +1,145 @@
+"""Rebuild the `user_profiles` rows of the affected persons (pf_affected) from the stored state.
+
+A person's row is computed from everything known about it, never patched: the folded activity of
+all its keys, its live recipient rows and its closed-loop rows. So a row is the same whether the
+person came from one full build or from many incremental merges.
+
+Choices where the seed gives one value and a person has several:
+- `email`, `ep_recipient_id`, `ep_client_id`: the value seen last (events by event time, recipient
+  rows by their modified date; ties to the greater value); every address and recipient id is also
+  kept in the sets `emails` and `ep_recipient_ids`.
+- `ep_created_date`, `ep_modified_date`: both from the live recipient row modified last.
+- Closed-loop facts attach to the persons known from recipients or activity by address; an address
+  seen only in closed-loop files makes no profile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from ..campaign.recipient_tables import episerver_recipients
+from ..closed_loop.schemas import RESPONSE_TABLES
+from ..closed_loop.warehouse_tables import warehouse_table
+from .dialect import Fragments, run, temp_table
+from .tables import activity_facts, person_keys, user_profiles
+
+OPEN, CLICK = "field = 'type' AND value = 'open'", "field = 'type' AND value = 'click'"
+BOUNCES = "('bounce', 'temporary_bounce', 'fatal_bounce')"
+
+
+def _person_facts(connection: sa.Connection) -> None:
+    recipients = episerver_recipients.fullname
+    temp_table(connection, "pf_keys", f"""
+        SELECT k.key, k.person_key FROM {person_keys.fullname} k JOIN pf_affected a ON a.person_key = k.person_key""")
+    temp_table(connection, "pf_live_recipients", f"""
+        SELECT p.person_key, r.recipient_list_id, r.ep_recipient_id, lower(r.email) AS email,
+               r.ep_created_date, r.ep_modified_date, r.last_active_ts
+        FROM {recipients} r JOIN pf_keys p ON p.key = 'r:' || r.ep_recipient_id
+        WHERE r.deleted_at IS NULL""")
+    temp_table(connection, "pf_person_facts", f"""
+        SELECT person_key, field, value, sum(events) AS events, min(first_ts) AS first_ts, max(last_ts) AS last_ts
+        FROM (
+            SELECT p.person_key, f.field, f.value, f.events, f.first_ts, f.last_ts
+            FROM {activity_facts.fullname} f JOIN pf_keys p ON p.key = f.anchor_key
+            UNION ALL
+            SELECT person_key, fields.field,
+                   CASE fields.field WHEN 'email' THEN email WHEN 'rid' THEN ep_recipient_id
+                        ELSE CAST(recipient_list_id AS VARCHAR) END,
+                   0, ep_modified_date, ep_modified_date
+            FROM pf_live_recipients CROSS JOIN (VALUES ('email'), ('rid'), ('import_list')) AS fields(field)
+        ) AS facts
+        WHERE value <> ''
+        GROUP BY person_key, field, value""")
+
+
+def _latest_values(connection: sa.Connection, f: Fragments) -> None:
+    temp_table(connection, "pf_latest", f"""
+        SELECT person_key, field, value FROM (
+            SELECT person_key, field, value, row_number() OVER (
+                PARTITION BY person_key, field ORDER BY last_ts DESC NULLS LAST, value{f.c} DESC) AS rank
+            FROM pf_person_facts WHERE field IN ('email', 'rid', 'client')) AS ranked
+        WHERE rank = 1""")
+    temp_table(connection, "pf_recipient_dates", f"""
+        SELECT person_key, ep_created_date, ep_modified_date, last_active_ts FROM (
+            SELECT person_key, ep_created_date, ep_modified_date,
+                   max(last_active_ts) OVER (PARTITION BY person_key) AS last_active_ts,
+                   row_number() OVER (PARTITION BY person_key ORDER BY ep_modified_date DESC NULLS LAST,
+                                      recipient_list_id DESC, ep_recipient_id{f.c} DESC) AS rank
+            FROM pf_live_recipients) AS ranked
+        WHERE rank = 1""")
+
+
+def _closed_loop(connection: sa.Connection) -> None:
+    def rows(table: str, opens: str, clicks: str, hard: str, unsubs: str, bounce_ts: str, unsub_ts: str) -> str:
+        return (f"SELECT lower(user_id) AS address, {opens} AS opens, {clicks} AS clicks, {hard} AS hard, "
+                f"{unsubs} AS unsubs, {bounce_ts} AS bounce_ts, {unsub_ts} AS unsub_ts "
+                f"FROM {warehouse_table(RESPONSE_TABLES[table]).fullname}")
+
+    none = "CAST(NULL AS TIMESTAMP)"
+    temp_table(connection, "pf_closed_loop", f"""
+        SELECT p.person_key, sum(opens) AS opens, sum(clicks) AS clicks, sum(hard) AS hard_bounces,
+               sum(unsubs) AS unsubscribes, max(bounce_ts) AS last_bounce_ts, max(unsub_ts) AS last_unsubscribe_ts
+        FROM (
+            {rows("opens", "1", "0", "0", "0", none, none)}
+            UNION ALL {rows("clicks", "0", "1", "0", "0", none, none)}
+            UNION ALL {rows("responses", "0", "0", "CASE WHEN category = 'fatal_bounce' THEN 1 ELSE 0 END", "0",
+                            f"CASE WHEN category IN {BOUNCES} THEN created END", none)}
+            UNION ALL {rows("unsubscribes", "0", "0", "0", "1", none, "created")}
+        ) AS events JOIN pf_keys p ON p.key = 'e:' || events.address
+        GROUP BY p.person_key""")
+
+
+def _summary_select(f: Fragments) -> str:
+    def ms(expr: str) -> str:
+        return f"date_trunc('milliseconds', {expr})"
+
+    return f"""
+        SELECT person_key,
+            {f.json_counts("value", "events", "field = 'type'")} AS ep_event_type,
+            {f.json_counts("value", "events", "field = 'hashedurl'")} AS hashedurls,
+            {f.json_array("value", "field = 'link'")} AS ep_links,
+            {f.json_array("value", "field = 'mailing'")} AS ep_mailing_id,
+            {f.json_array("value", "field = 'list'")} AS ep_recipient_list_id,
+            {f.json_array("value", "field = 'email'")} AS emails,
+            {f.json_array("value", "field = 'rid'")} AS ep_recipient_ids,
+            {f.json_array("value", "field = 'import_list'")} AS import_recipient_list_ids,
+            {ms(f"min(first_ts) FILTER (WHERE {OPEN})")} AS ep_firstopen_ts,
+            {ms(f"max(last_ts) FILTER (WHERE {OPEN})")} AS ep_lastopen_ts,
+            {ms(f"min(first_ts) FILTER (WHERE {CLICK})")} AS ep_firstclick_ts,
+            {ms(f"max(last_ts) FILTER (WHERE {CLICK})")} AS ep_lastclick_ts,
+            {ms("max(last_ts) FILTER (WHERE field = 'type')")} AS last_event_ts,
+            {ms("max(last_ts) FILTER (WHERE field = 'type' AND value IN ('open', 'click'))")} AS last_email_ts
+        FROM pf_person_facts GROUP BY person_key"""
+
+
+def rebuild_rows(connection: sa.Connection, f: Fragments, now: dt.datetime) -> int:
+    """Replace the affected persons' rows (and drop those of persons merged away, pf_moves)."""
+    _person_facts(connection)
+    _latest_values(connection, f)
+    _closed_loop(connection)
+    profiles = user_profiles.fullname
+    run(connection, f"""
+        DELETE FROM {profiles} WHERE person_id IN (
+            SELECT md5(person_key) FROM pf_affected UNION SELECT md5(old_key) FROM pf_moves)""")
+    columns = ", ".join(c.name for c in user_profiles.columns)
+    inserted = run(connection, f"""
+        INSERT INTO {profiles} ({columns})
+        SELECT md5(s.person_key), client.value, email.value,
+            '{{"email":' || CAST({f.epoch_ms("s.last_email_ts")} AS VARCHAR) || '}}',
+            s.ep_lastclick_ts, s.ep_lastopen_ts,
+            greatest(s.last_event_ts, date_trunc('milliseconds', rd.last_active_ts)),
+            s.ep_firstclick_ts, s.ep_firstopen_ts, rid.value,
+            CASE WHEN s.last_email_ts IS NOT NULL THEN '["email"]' END,
+            s.ep_links, s.ep_mailing_id, s.ep_recipient_list_id, s.hashedurls, s.ep_event_type,
+            rd.ep_created_date, rd.ep_modified_date, s.emails, s.ep_recipient_ids, s.import_recipient_list_ids,
+            coalesce(cl.opens, 0), coalesce(cl.clicks, 0), coalesce(cl.hard_bounces, 0),
+            coalesce(cl.unsubscribes, 0), cl.last_bounce_ts, cl.last_unsubscribe_ts, :now
+        FROM ({_summary_select(f)}) AS s
+        LEFT JOIN pf_latest client ON client.person_key = s.person_key AND client.field = 'client'
+        LEFT JOIN pf_latest email ON email.person_key = s.person_key AND email.field = 'email'
+        LEFT JOIN pf_latest rid ON rid.person_key = s.person_key AND rid.field = 'rid'
+        LEFT JOIN pf_recipient_dates rd ON rd.person_key = s.person_key
+        LEFT JOIN pf_closed_loop cl ON cl.person_key = s.person_key""", now=now).rowcount
+    return int(inserted)

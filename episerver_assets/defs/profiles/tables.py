@@ -1,0 +1,111 @@
+"""`profiles.user_profiles` and the state tables its incremental merge keeps.
+
+Representation, identical on DuckDB and PostgreSQL (byte for byte, see test_user_profiles_engines):
+- sets (`[]string` in the seed) are JSON arrays of strings, distinct, sorted by code point, no spaces:
+  `["a","b"]`; maps are JSON objects with keys sorted the same way: `{"click":2,"open":5}`;
+  a set or map with no value is NULL (Lytics keeps no field rather than an empty one);
+- `epochms()` times are timestamps with time zone, truncated to milliseconds; inside
+  `last_channel_activities` they are epoch milliseconds.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+SCHEMA = "profiles"
+
+metadata = sa.MetaData()
+
+TS = sa.DateTime(timezone=True)
+
+
+def _text(name: str, comment: str) -> sa.Column:
+    return sa.Column(name, sa.Text, comment=comment)
+
+
+def _ts(name: str, comment: str) -> sa.Column:
+    return sa.Column(name, TS, comment=comment)
+
+
+user_profiles = sa.Table(
+    "user_profiles",
+    metadata,
+    sa.Column("person_id", sa.Text, primary_key=True,
+              comment="md5 of the person's smallest identity key (see identity.py): stable while that key stays"),
+    _text("ep_client_id", "clientId of the person's latest event carrying one"),
+    _text("email", "unique id: lower-cased address seen last (events: event time; recipients: modified)"),
+    _text("last_channel_activities", 'map("email", epochms()) IF type IN (open, click): {"email":<epoch ms>}'),
+    _ts("ep_lastclick_ts", "max(epochms()) IF type = click"),
+    _ts("ep_lastopen_ts", "max(epochms()) IF type = open"),
+    _ts("last_active_ts", "max(epochms()) of every event and the recipients' last_active_ts"),
+    _ts("ep_firstclick_ts", "min(epochms()) IF type = click"),
+    _ts("ep_firstopen_ts", "min(epochms()) IF type = open"),
+    _text("ep_recipient_id", "unique id: recipientId seen last (events: event time; recipients: modified)"),
+    _text("channels", 'set("email") IF type IN (open, click): ["email"] or NULL'),
+    _text("ep_links", "set(link): JSON array of the distinct clicked links"),
+    _text("ep_mailing_id", "set(mailingId): JSON array of decimal mailing ids"),
+    _text("ep_recipient_list_id", "set(userListId) of the events: JSON array of decimal list ids"),
+    _text("hashedurls", "valuect(hash(urlmain(link))) IF type = click: JSON object, signed decimal hash -> clicks"),
+    _text("ep_event_type", "valuect(type): JSON object, lower-case type -> events"),
+    _ts("ep_created_date", "todate(created) of the person's recipient row modified last (live rows)"),
+    _ts("ep_modified_date", "todate(modified) of that row: the latest modification"),
+    _text("emails", "ours: every lower-cased address of the person (events and recipient rows), JSON array"),
+    _text("ep_recipient_ids", "ours: every recipient id of the person (events and recipient rows), JSON array"),
+    _text("import_recipient_list_ids", "ours: lists the recipients import finds the person in (live rows)"),
+    sa.Column("opens", sa.BigInteger, nullable=False, comment="ours: rows in closed_loop.opens"),
+    sa.Column("clicks", sa.BigInteger, nullable=False, comment="ours: rows in closed_loop.clicks"),
+    sa.Column("hard_bounces", sa.BigInteger, nullable=False,
+              comment="ours: closed_loop.responses with category fatal_bounce"),
+    sa.Column("unsubscribes", sa.BigInteger, nullable=False, comment="ours: rows in closed_loop.unsubscribes"),
+    sa.Column("last_bounce_ts", sa.DateTime, comment="ours: latest closed_loop.responses bounce of any kind, "
+              "as Campaign wrote it (no time zone)"),
+    sa.Column("last_unsubscribe_ts", sa.DateTime, comment="ours: latest closed_loop.unsubscribes, no time zone"),
+    _ts("updated_at", "when this row was last rebuilt"),
+    schema=SCHEMA,
+    comment="One row per person: the seed's Episerver user fields plus closed-loop facts.",
+)
+
+person_keys = sa.Table(
+    "user_profile_keys",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True, comment="'e:' + lower-cased address or 'r:' + recipient id"),
+    sa.Column("person_key", sa.Text, nullable=False, comment="the smallest key of the person's component"),
+    schema=SCHEMA,
+    comment="Identity: every known key and the person it belongs to.",
+)
+
+activity_facts = sa.Table(
+    "user_profile_activity_facts",
+    metadata,
+    sa.Column("anchor_key", sa.Text, nullable=False, comment="the event's key: its address, else its recipient id"),
+    sa.Column("field", sa.Text, nullable=False, comment="type, link, mailing, list, hashedurl, client, email, rid"),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("events", sa.BigInteger, nullable=False),
+    _ts("first_ts", "earliest event_ts"),
+    _ts("last_ts", "latest event_ts"),
+    schema=SCHEMA,
+    comment="Merged activity per (event key, field, value): sums, mins and maxes merge associatively.",
+)
+
+recipient_identities = sa.Table(
+    "user_profile_recipient_identities",
+    metadata,
+    sa.Column("recipient_list_id", sa.BigInteger, nullable=False),
+    sa.Column("ep_recipient_id", sa.Text, nullable=False),
+    sa.Column("email", sa.Text, nullable=False, comment="lower-cased address, '' when none"),
+    schema=SCHEMA,
+    comment="The recipients' addresses as the profiles last merged them: a changed one forces a rebuild.",
+)
+
+build_state = sa.Table(
+    "user_profile_build_state",
+    metadata,
+    sa.Column("activity_request_id", sa.BigInteger, comment="landed_request_id merged up to"),
+    _ts("recipients_written_at", "latest imported_at/deleted_at of the recipient rows merged"),
+    sa.Column("closed_loop_date", sa.Date, comment="latest closed-loop partition merged (re-read next time)"),
+    _ts("built_at", "commit time of the build"),
+    schema=SCHEMA,
+    comment="Where the last build stopped; empty means the next build is a full one.",
+)
+
+STATE_TABLES = (person_keys, activity_facts, recipient_identities, build_state)
