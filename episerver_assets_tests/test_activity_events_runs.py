@@ -152,6 +152,16 @@ def test_cursor_follows_consumed_ids_and_a_repeated_run_adds_nothing(landing, wa
     assert len(rows(warehouse_url)) == 4
 
 
+def test_a_run_of_rejects_only_still_reports_them(landing, warehouse_url, instance):
+    landing.land(b"not json")
+    result = tick(instance, None)
+    assert result.run_requests[0].tags["dagster/asset_partition_range_start"] == RECEIVED.date().isoformat()
+    metadata, _ = run(instance, warehouse_url, tags=result.run_requests[0].tags)
+    assert set(metadata) == {"2026-02-05"}
+    assert (metadata["2026-02-05"]["rejected"], metadata["2026-02-05"]["inserted"]) == (1, 0)
+    assert len(rows(warehouse_url, "episerver_activity_rejects", "landed_request_id")) == 1
+
+
 def test_events_per_run_are_bounded_too(landing, instance, monkeypatch):
     monkeypatch.setattr(events_landing, "MAX_EVENTS_PER_RUN", 3)
     landing.land([event(at="2026-02-03T01:00:00Z")] * 2)
@@ -169,21 +179,28 @@ def test_a_manual_run_rebuilds_its_day_from_the_landing_store(landing, warehouse
     expected = rows(warehouse_url)
     with WarehouseResource(url=warehouse_url).begin() as connection:
         connection.execute(sa.text("DELETE FROM activity.episerver_activity WHERE type = 'open'"))
-        connection.execute(sa.text("UPDATE activity.episerver_activity SET email = 'x' WHERE event_date = '2026-02-04'"))
-        connection.execute(sa.text(
-            "INSERT INTO activity.episerver_activity (event_id, event_date, event_ts, type, landed_request_id, "
-            "received_at) VALUES ('stray', '2026-02-03', '2026-02-03 09:00:00+00', 'open', 2, '2026-02-05 08:00:00+00')"
-        ))
+        connection.execute(
+            sa.text("UPDATE activity.episerver_activity SET email = 'x' WHERE event_date = '2026-02-04'")
+        )
+        # 'stray' claims to come from a request the rebuild reads again; 'later' from one after the
+        # store's last id, as a run consuming newer requests may have added meanwhile: it must stay.
+        for event_id, landed_id in (("stray", 2), ("later", 99)):
+            connection.execute(sa.text(
+                "INSERT INTO activity.episerver_activity (event_id, event_date, event_ts, type, landed_request_id, "
+                f"received_at) VALUES ('{event_id}', '2026-02-03', '2026-02-03 09:00:00+00', 'open', {landed_id}, "
+                "'2026-02-05 08:00:00+00')"
+            ))
 
     metadata, _ = run(instance, warehouse_url, partition_key="2026-02-03")
 
     assert set(metadata) == {"2026-02-03"}
-    assert metadata["2026-02-03"]["dagster/row_count"] == 2
+    assert metadata["2026-02-03"]["dagster/row_count"] == 3
     assert metadata["2026-02-03"]["mode"] == "day rebuild"
     rebuilt = rows(warehouse_url)
-    assert [r for r in rebuilt if r["event_date"] == dt.date(2026, 2, 3)] == [
+    assert [r for r in rebuilt if r["event_date"] == dt.date(2026, 2, 3) and r["event_id"] != "later"] == [
         r for r in expected if r["event_date"] == dt.date(2026, 2, 3)
     ]
+    assert "later" in [r["event_id"] for r in rebuilt]
     assert [r["email"] for r in rebuilt if r["event_date"] == dt.date(2026, 2, 4)] == ["x"]  # other days untouched
 
 

@@ -86,12 +86,13 @@ def episerver_activity_asset(context: dg.AssetExecutionContext, warehouse: Wareh
     event_types = settings["EPISERVER_ACTIVITY_EVENT_TYPES"]
     tags = context.run.tags
     window = partition_window()
+    days = [dt.date.fromisoformat(key) for key in context.partition_keys]
     with landing_store(settings["EPISERVER_RECEIVER_STORE_URL"]) as store:
         if LANDED_THROUGH_TAG in tags:
             after, through = int(tags[LANDED_AFTER_TAG]), int(tags[LANDED_THROUGH_TAG])
-            outcome, mode = consume(warehouse, store, after, through, window, event_types), "new landed requests"
+            outcome = consume(warehouse, store, after, through, window, event_types, quiet_day=days[0])
+            mode = "new landed requests"
         else:
-            days = [dt.date.fromisoformat(key) for key in context.partition_keys]
             outcome, mode = rebuild(warehouse, store, days, window, event_types), "day rebuild"
     batch = outcome.batch
     context.log.info(

@@ -41,13 +41,15 @@ def _read(batch: ActivityBatch, store: sa.Engine, after: int, through: int) -> A
 
 def consume(
     warehouse: WarehouseResource, store: sa.Engine, after: int, through: int,
-    window: DayWindow, event_types: Collection[str],
+    window: DayWindow, event_types: Collection[str], quiet_day: dt.date,
 ) -> RunOutcome:
+    """`quiet_day` is reported (with nothing inserted) when no event has a day: the run's skip and
+    reject counts still reach a materialization."""
     batch = _read(ActivityBatch(window, event_types), store, after, through)
     ensure_activity_tables(warehouse)
     with warehouse.session():
         rejects = write_rejects(warehouse, batch.rejects_table())
-        days = [write_day(warehouse, day, batch.day_table(day)) for day in sorted(batch.days)]
+        days = [write_day(warehouse, day, batch.day_table(day)) for day in sorted(batch.days or [quiet_day])]
     return RunOutcome(after, through, batch, days, rejects)
 
 
