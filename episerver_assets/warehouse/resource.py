@@ -130,7 +130,7 @@ class WarehouseResource(dg.ConfigurableResource):
         """
         if isinstance(batches, pa.Table | pa.RecordBatch | pd.DataFrame):
             batches = [batches]
-        with self._exclusive_replace(table, partition_value) as connection:
+        with self.exclusive_partition(table, partition_value) as connection:
             column = table.c[partition_column]
             connection.execute(sa.delete(table).where(column == partition_value))
             rows = sum(load_arrow(connection, table, _as_arrow(batch)) for batch in batches)
@@ -139,8 +139,9 @@ class WarehouseResource(dg.ConfigurableResource):
             return rows
 
     @contextmanager
-    def _exclusive_replace(self, table: sa.Table, partition_value: Any):
-        """A transaction that holds the partition's lock: taken before the DELETE sees any rows."""
+    def exclusive_partition(self, table: sa.Table, partition_value: Any):
+        """A transaction that holds the (table, partition) lock, taken before any statement of the block
+        sees rows: writers of one partition run one after the other, in any process, on both engines."""
         wait = self.partition_lock_timeout_seconds
         if self.dialect == "postgresql":
             with self.begin(wait) as connection:

@@ -66,7 +66,7 @@ def write_day(
     `replacing_through` (the ones the rebuild has read again), keeping any a later run added."""
     t = episerver_activity
     on_day = t.c[PARTITION_COLUMN] == day
-    with warehouse._exclusive_replace(t, day) as connection:
+    with warehouse.exclusive_partition(t, day) as connection:
         if replacing_through is not None:
             connection.execute(sa.delete(t).where(on_day, t.c.landed_request_id <= replacing_through))
         inserted = insert_new(connection, t, data)
