@@ -99,7 +99,7 @@ def run_pass(rest: CampaignRestClient, warehouse: WarehouseResource, table: sa.T
         last_full_pass_at=started if full else plan.state.last_full_pass_at,
         attributes=tuple(sorted(plan.fields)),
     )
-    with warehouse._exclusive_replace(table, plan.list_id) as connection:  # the list's lock, one transaction
+    with warehouse.exclusive_partition(table, plan.list_id) as connection:  # the list's lock, one transaction
         counts = merge_list(connection, table, plan.list_id, kept.batches, mark_deletions=full, stamp=started)
         record_pass(connection, plan.list_id, state, dt.datetime.now(dt.timezone.utc))
     return ListOutcome(plan, kept.read, kept.kept, counts, watermark)
