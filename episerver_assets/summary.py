@@ -24,3 +24,15 @@ def closed_loop_summary(warehouse: WarehouseResource, result: dg.ExecuteInProces
     lines += ["", f"Asset checks: {len(evaluations) - len(failed)} passed, {len(failed)} failed"]
     lines += [f"  failed: {name}" for name in failed]
     return "\n".join(lines)
+
+
+def inbound_summary(warehouse: WarehouseResource) -> str:
+    """Row counts of the inbound tables the demo filled: recipients, activity (and its rejects), profiles."""
+    from .defs.activity.activity_tables import episerver_activity, episerver_activity_rejects
+    from .defs.campaign.recipient_tables import episerver_recipients
+    from .defs.profiles.tables import user_profiles
+
+    lines = ["", f"{'table':<36}{'rows':>10}"]
+    for table in (episerver_recipients, episerver_activity, episerver_activity_rejects, user_profiles):
+        lines.append(f"{table.fullname:<36}{warehouse.row_count(table):>10,}")
+    return "\n".join(lines)

@@ -18,6 +18,7 @@ from pathlib import Path
 from ..sandbox.generator import SCALES
 from ..settings import SETTINGS, Settings, data_dir
 from .demo_env import update_demo_env
+from .demo_receiver import demo_receiver_env, running_receiver
 from .failures import UserFacingError
 from .progress import stage
 
@@ -73,18 +74,24 @@ def run(args: argparse.Namespace) -> int:
             raise UserFacingError(str(error)) from None
     home = _prepare_dagster_home()
     config = demo_sandbox_config(args.days, args.seed, args.scale, today)
+    receiver_env = demo_receiver_env(data_dir())
     with stage(f"starting a sandbox of its own in {config.data_dir}") as done, Sandbox(config) as sandbox:
         done(f"REST {sandbox.http_base_url}, SFTP port {sandbox.sftp_port}")
-        _point_at(sandbox.info()["env"])
-        result, warehouse = _load(args.days, first, last)
+        _point_at({**sandbox.info()["env"], **receiver_env})
+        with stage("starting the webhook receiver (episerver-assets webhook-receiver)") as done, \
+                running_receiver(receiver_env) as events_url:
+            done(events_url)
+            result, inbound, warehouse = _load(args.days, first, last, sandbox)
     _remember_for_ui(first)
-    from ..summary import closed_loop_summary
+    from ..summary import closed_loop_summary, inbound_summary
 
     print(closed_loop_summary(warehouse, result))
+    print(inbound_summary(warehouse))
     print(f"\nWarehouse: {warehouse.describe()}\nDagster home: {home}")
-    print("Open the UI with `make ui` (http://127.0.0.1:3000): asset group closed_loop shows the tables,")
-    print(f"their column schemas, row counts per day ({first} .. {last}) and checks.")
-    return 0 if result.success else 1
+    print("Open the UI with `make ui` (http://127.0.0.1:3000): the asset groups closed_loop, campaign, activity")
+    print(f"and profiles show the tables in one lineage, with column schemas, row counts per day ({first} .. {last})")
+    print("and checks.")
+    return 0 if result.success and inbound.success else 1
 
 
 def _point_at(sandbox_env: dict[str, str]) -> None:
@@ -95,11 +102,12 @@ def _point_at(sandbox_env: dict[str, str]) -> None:
     os.environ.update(sandbox_env)
 
 
-def _load(days: int, first: dt.date, last: dt.date):
+def _load(days: int, first: dt.date, last: dt.date, sandbox):
     import dagster as dg
 
     from ..definitions import build_definitions
     from ..pools import apply_pool_limits
+    from .demo_inbound import run_inbound
 
     # Built only now: the resources read the demo sandbox's addresses from the environment.
     defs = build_definitions()
@@ -115,7 +123,8 @@ def _load(days: int, first: dt.date, last: dt.date):
             raise_on_error=False,
         )
         done(f"{_rows_loaded(result):,} rows" if result.success else "FAILED, see the summary", ok=result.success)
-    return result, warehouse
+        inbound = run_inbound(defs, instance, sandbox, {LAUNCHED_BY_TAG: "demo"})
+    return result, inbound, warehouse
 
 
 def _rows_loaded(result) -> int:
