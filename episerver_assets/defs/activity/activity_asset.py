@@ -64,6 +64,8 @@ def materializations(outcome: RunOutcome, mode: str):
     kinds={"webhook", "sql"},
     owners=[OWNER],
     partitions_def=activity_days,
+    # Events arrive because these webhooks point at the receiver: the lineage shows where they come from.
+    deps=[dg.AssetKey(["activity", "campaign_webhooks"])],
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE,
     output_required=False,
