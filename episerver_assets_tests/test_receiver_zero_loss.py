@@ -1,8 +1,9 @@
 """Zero loss: every event the receiver acknowledged survives a SIGKILL in the middle of the load.
 
-The receiver runs as a real `episerver-assets webhook-receiver` process on a free loopback port;
-client threads post arrays of uniquely numbered events and record the acknowledged ones; once
-enough are acknowledged (a count, not a sleep) the process is killed with SIGKILL and restarted.
+The receiver runs as a real `episerver-assets webhook-receiver` process on a free loopback port,
+landing in SQLite (WAL) or PostgreSQL; client threads post arrays of uniquely numbered events and
+record the acknowledged ones; once enough are acknowledged (a count, not a sleep) the process is
+killed with SIGKILL and restarted. It logs at DEBUG meanwhile, and its log must not hold the secret.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import threading
 import time
 
 import httpx
+import pytest
 
 from .receiver_fixtures import SECRET, stored_rows
 
@@ -34,7 +36,7 @@ def _free_port() -> int:
 
 def _start_receiver(env: dict, log_path) -> subprocess.Popen:
     with open(log_path, "ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "episerver_assets.cli", "webhook-receiver"],
+        return subprocess.Popen([sys.executable, "-m", "episerver_assets.cli", "--verbose", "webhook-receiver"],
                                 env=env, stdout=log, stderr=log)
 
 
@@ -84,8 +86,15 @@ def _stored_ids(store_url: str) -> list[int]:
             for event in (document if isinstance(document, list) else [document])]
 
 
-def test_every_acknowledged_event_survives_sigkill(tmp_path):
-    port, store_url = _free_port(), f"sqlite:///{tmp_path / 'landing.sqlite3'}"
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request, tmp_path):
+    if request.param == "postgres":
+        return request.getfixturevalue("postgres_url")
+    return f"sqlite:///{tmp_path / 'landing.sqlite3'}"
+
+
+def test_every_acknowledged_event_survives_sigkill(tmp_path, store_url):
+    port = _free_port()
     env = {**os.environ, "EPISERVER_DATA_DIR": str(tmp_path), "EPISERVER_RECEIVER_PORT": str(port),
            "EPISERVER_RECEIVER_AUTH": "key", "EPISERVER_RECEIVER_SECRET": SECRET,
            "EPISERVER_RECEIVER_STORE_URL": store_url}
@@ -117,3 +126,5 @@ def test_every_acknowledged_event_survives_sigkill(tmp_path):
     assert load.acked <= set(stored), f"lost {len(load.acked - set(stored))} acknowledged events"
     assert len(stored) == len(set(stored)), "an event was stored twice"
     assert sent in stored and len(load.acked) >= ACKS_BEFORE_KILL
+    log = (tmp_path / "receiver.log").read_text()
+    assert "POST /events 200" in log and SECRET not in log

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from .auth import is_authorised
@@ -18,6 +18,7 @@ from .config import ReceiverConfig
 from .group_commit import GroupCommitWriter
 from .intake import Refused, check_content_type, count_events, read_capped
 from .landing_store import open_landing_store
+from .read_deadlines import ReadDeadlines
 from .request_stats import RequestStats, log_summaries
 
 log = logging.getLogger("episerver_assets.receiver")
@@ -25,9 +26,14 @@ log = logging.getLogger("episerver_assets.receiver")
 READY_PROBE_TIMEOUT_SECONDS = 5.0
 
 
-def _headers_of_interest(request: Request) -> dict:
+def _plain_headers(request: Request) -> dict[str, str]:
+    """The request's headers as a plain dict (names arrive lower-cased from the server): a few cheap
+    lookups instead of several scans of the raw list through `request.headers`."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in request.scope["headers"]}
+
+
+def _headers_of_interest(headers: dict[str, str]) -> dict:
     """What is kept besides the body; never Authorization or the key header."""
-    headers = request.headers
     return {
         "content_type": headers.get("content-type"),
         "user_agent": headers.get("user-agent"),
@@ -42,26 +48,31 @@ def _unauthorised(config: ReceiverConfig) -> Response:
 
 def build_app(config: ReceiverConfig) -> Starlette:
     stats = RequestStats()
+    deadlines = ReadDeadlines(config.body_read_seconds)
     state: dict = {}
 
     async def receive_events(request: Request) -> Response:
         started = time.perf_counter()
-        if not is_authorised(request.headers, config):
+        headers = _plain_headers(request)
+        if not is_authorised(headers, config):
             stats.refused += 1
             log.debug("POST /events 401")
             return _unauthorised(config)
         try:
-            check_content_type(request.headers)
-            body = await read_capped(request.headers, request.stream(), config.max_body_bytes)
+            check_content_type(headers)
+            body = await deadlines.read(read_capped(headers, request.stream(), config.max_body_bytes))
             events = count_events(body, config.max_events)
         except Refused as refusal:
             stats.refused += 1
             log.debug("POST /events %d %s", refusal.status, refusal.reason)
-            return PlainTextResponse(refusal.reason + "\n", status_code=refusal.status)
+            # After a 408 the rest of the body may still be on its way: close rather than parse it as
+            # the next request (uvicorn ends the connection when the response says so).
+            closing = {"Connection": "close"} if refusal.status == 408 else None
+            return PlainTextResponse(refusal.reason + "\n", status_code=refusal.status, headers=closing)
         row = {"received_at": datetime.now(timezone.utc), "event_count": events, "body": body,
-               **_headers_of_interest(request)}
+               **_headers_of_interest(headers)}
         try:
-            await asyncio.wrap_future(state["writer"].submit(row))
+            await state["writer"].land(row)
         except Exception:
             stats.refused += 1
             log.debug("POST /events 503 store unavailable")
@@ -70,7 +81,7 @@ def build_app(config: ReceiverConfig) -> Starlette:
         stats.events += events
         log.debug("POST /events 200 %d bytes %d events %.1f ms", len(body), events,
                   (time.perf_counter() - started) * 1000)
-        return JSONResponse({"accepted": events})
+        return Response(b'{"accepted":%d}' % events, media_type="application/json")
 
     async def healthz(_request: Request) -> Response:
         return PlainTextResponse("ok\n")
@@ -88,11 +99,12 @@ def build_app(config: ReceiverConfig) -> Starlette:
         writer = GroupCommitWriter(engine)
         writer.start()
         state["writer"] = writer
-        summaries = asyncio.create_task(log_summaries(stats))
+        chores = [asyncio.create_task(log_summaries(stats)), asyncio.create_task(deadlines.sweep_forever())]
         try:
             yield
         finally:
-            summaries.cancel()
+            for chore in chores:
+                chore.cancel()
             await asyncio.to_thread(writer.stop)
             engine.dispose()
 

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from ..settings import Settings
 
+# Long enough for the largest accepted body (1 MiB by default) over a slow link (~300 kbit/s), short
+# enough that a sender trickling bytes frees its connection soon. A constant until it becomes a setting.
+BODY_READ_DEADLINE_SECONDS = 30.0
+
 
 @dataclass(frozen=True)
 class ReceiverConfig:
@@ -18,6 +22,7 @@ class ReceiverConfig:
     store_url: str
     max_body_bytes: int
     max_events: int
+    body_read_seconds: float = BODY_READ_DEADLINE_SECONDS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReceiverConfig:

@@ -3,14 +3,17 @@
 Each submitter gets a future that is resolved only after the transaction holding its row has
 committed (or failed, then it carries the error): the HTTP handler awaits it before answering 2xx.
 While one transaction commits, new requests queue up and go into the next one, so the cost of a
-durable commit is shared by everything that arrived meanwhile.
+durable commit is shared by everything that arrived meanwhile. The handlers' asyncio futures of one
+transaction are settled by a single call into their event loop, not one thread hop per request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
+from collections import defaultdict
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,7 +30,8 @@ MAX_REQUESTS_PER_TRANSACTION = 1000
 @dataclass
 class _Job:
     row: dict | None  # None: a readiness probe
-    done: Future = field(default_factory=Future)
+    done: Future | asyncio.Future = field(default_factory=Future)
+    loop: asyncio.AbstractEventLoop | None = None  # set when `done` is an asyncio future of that loop
 
 
 _STOP = object()
@@ -51,6 +55,13 @@ class GroupCommitWriter:
         job = _Job(row)
         self._queue.put(job)
         return job.done
+
+    async def land(self, row: dict) -> None:
+        """Returns once `row` is committed; raises the commit's error if it failed."""
+        loop = asyncio.get_running_loop()
+        job = _Job(row, loop.create_future(), loop)
+        self._queue.put(job)
+        await job.done
 
     def probe(self) -> Future:
         job = _Job(None)
@@ -91,11 +102,35 @@ class GroupCommitWriter:
                     _write_probe(connection)
         except Exception as error:  # every waiter must hear about the failure, the thread must live on
             log.error("landing store commit of %d requests failed: %s", len(jobs), type(error).__name__)
-            for job in jobs:
-                job.done.set_exception(error)
+            _settle(jobs, error)
             return
-        for job in jobs:
+        _settle(jobs, None)
+
+
+def _settle(jobs: list[_Job], error: Exception | None) -> None:
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future]] = defaultdict(list)
+    for job in jobs:
+        if job.loop is not None:
+            by_loop[job.loop].append(job.done)
+        elif error is None:
             job.done.set_result(None)
+        else:
+            job.done.set_exception(error)
+    for loop, futures in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle_in_loop, futures, error)
+        except RuntimeError:  # the loop has closed: nobody is waiting any more
+            pass
+
+
+def _settle_in_loop(futures: list[asyncio.Future], error: Exception | None) -> None:
+    for future in futures:
+        if future.done():  # its request was cancelled (client gone)
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 def _write_probe(connection: sa.Connection) -> None:

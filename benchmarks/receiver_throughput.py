@@ -1,0 +1,214 @@
+"""Webhook receiver throughput with `wrk` on loopback: the product against a minimal reference, same run.
+
+    apt-get install -y wrk
+    .venv/bin/python benchmarks/receiver_throughput.py [--seconds 10] [--connections 32] [--array 100]
+
+Starts the reference (`receiver_reference.py`: Starlette + uvicorn that only authenticates, parses
+the JSON and appends the body to SQLite in WAL mode with `synchronous=FULL` and grouped commits) and
+the product (`episerver-assets webhook-receiver`, landing in SQLite), each in its own process with a
+fresh store. They take turns under `wrk -t1` with keep-alive connections, first with a single-event
+body, then with arrays of `--array` events, each run after a short warm-up; the best of `--rounds`
+runs counts (other programs on the machine only ever slow a run down). wrk is native, so the load
+generator takes little of the two cores from the receiver. Prints requests/s, p99 latency and
+events/s per case and the product/reference ratios against the targets (>= 80% of the reference's
+single-event requests/s with p99 < 25 ms; >= 200,000 events/s in arrays of 100). Afterwards it
+checks that each store holds at least the requests wrk saw answered with 2xx.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+USER, SECRET = "campaign-webhook", "benchmark-secret"  # as in receiver_reference.py
+AUTHORIZATION = "Basic " + base64.b64encode(f"{USER}:{SECRET}".encode()).decode()
+EVENT = {"type": "CLICK", "recipientId": 1234567, "mailingId": 987654, "userListId": 77, "clientId": 1000,
+         "timestamp": 1764400000000, "link": "https://shop.example.com/offers?utm_source=campaign",
+         "mediaTypesToAddresses": {"EMAIL": "someone@example.com"}}
+START_DEADLINE_SECONDS = 30
+WARM_UP_SECONDS = 2
+TARGET_RATIO, TARGET_P99_MS, TARGET_ARRAY_EVENTS = 0.80, 25.0, 200_000
+
+# wrk prints this table at the end (done() runs once, after all threads); latencies are microseconds.
+LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = %s
+wrk.body = %s
+done = function(summary, latency, requests)
+  local bad = summary.errors.status + summary.errors.connect + summary.errors.read
+            + summary.errors.write + summary.errors.timeout
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
+                         latency:percentile(99), latency:percentile(50), bad))
+end
+"""
+
+
+@dataclass
+class Measured:
+    requests: int
+    seconds: float
+    p99_ms: float
+    p50_ms: float
+    failed: int
+    events_per_request: int
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def events_per_second(self) -> float:
+        return self.requests_per_second * self.events_per_request
+
+
+def lua_string(text: str) -> str:
+    return "[==[" + text + "]==]"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_answering(process: subprocess.Popen, url: str) -> None:
+    """Polls a real condition (an unauthenticated POST gets its 401) until a deadline."""
+    deadline = time.monotonic() + START_DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the receiver at {url} exited during startup")
+        try:
+            if httpx.post(url, content=b"{}", timeout=2).status_code == 401:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise SystemExit(f"the receiver at {url} did not answer within {START_DEADLINE_SECONDS} s")
+
+
+def run_wrk(url: str, body: bytes, events: int, seconds: float, connections: int, scripts: Path) -> Measured:
+    script = scripts / f"post_{events}.lua"
+    script.write_text(LUA % (lua_string(AUTHORIZATION), lua_string(body.decode())))
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(script), url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    line = next(row for row in output.splitlines() if row.startswith("RESULT "))
+    requests, duration_us, p99_us, p50_us, failed = map(int, line.split()[1:])
+    return Measured(requests, duration_us / 1e6, p99_us / 1000, p50_us / 1000, failed, events)
+
+
+@contextlib.contextmanager
+def running(name: str, command: list[str], env: dict, port: int, work: Path) -> Iterator[str]:
+    url = f"http://127.0.0.1:{port}/events"
+    with open(work / f"{name}.log", "wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=ROOT)
+        try:
+            wait_until_answering(process, url)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def measure(urls: dict[str, str], args, work: Path) -> dict[str, dict[str, Measured]]:
+    """Per server and case the best of --rounds runs, reference and product taking turns so that the
+    load other programs put on the machine hits both alike."""
+    bodies = {"single": (json.dumps(EVENT).encode(), 1), "array": (json.dumps([EVENT] * args.array).encode(), args.array)}
+    best: dict[str, dict[str, Measured]] = {name: {} for name in urls}
+    for case, (body, events) in bodies.items():
+        for _ in range(args.rounds):
+            for name, url in urls.items():
+                run_wrk(url, body, events, WARM_UP_SECONDS, args.connections, work)
+                result = run_wrk(url, body, events, args.seconds, args.connections, work)
+                print(f"  {name:<9} {case:<6} {result.requests_per_second:>9,.0f} requests/s, p99 {result.p99_ms:.1f} ms")
+                if case not in best[name] or result.requests_per_second > best[name][case].requests_per_second:
+                    best[name][case] = result
+    return best
+
+
+def check_stored(name: str, store: Path, results: dict[str, Measured]) -> None:
+    answered = sum(result.requests - result.failed for result in results.values())
+    stored = stored_requests(store)
+    print(f"{name}: {stored:,} requests stored (all runs), wrk saw {answered:,} answered in the best runs")
+    if stored < answered:
+        raise SystemExit(f"{name} stored fewer requests than wrk saw answered")
+
+
+def stored_requests(store: Path) -> int:
+    with sqlite3.connect(store) as connection:
+        table = "landed" if "reference" in store.name else "landed_requests"
+        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def report(reference: dict, product: dict, args) -> bool:
+    print(f"\nwrk -t1 -c{args.connections} -d{args.seconds}s, keep-alive, loopback; SQLite WAL synchronous=FULL")
+    print(f"{'case':<24}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'events/s':>12}{'non-2xx':>9}")
+    for name, results in (("reference", reference), ("product", product)):
+        for case, result in results.items():
+            label = f"{name} {case}" + (f" x{args.array}" if case == "array" else "")
+            print(f"{label:<24}{result.requests_per_second:>12,.0f}{result.p50_ms:>9.1f}{result.p99_ms:>9.1f}"
+                  f"{result.events_per_second:>12,.0f}{result.failed:>9}")
+    single_ratio = product["single"].requests_per_second / reference["single"].requests_per_second
+    array_ratio = product["array"].events_per_second / reference["array"].events_per_second
+    checks = [
+        (f"product/reference single-event requests/s = {single_ratio:.2f} (target >= {TARGET_RATIO:.2f})",
+         single_ratio >= TARGET_RATIO),
+        (f"product single-event p99 = {product['single'].p99_ms:.1f} ms (target < {TARGET_P99_MS:.0f} ms)",
+         product["single"].p99_ms < TARGET_P99_MS),
+        (f"product events/s in arrays of {args.array} = {product['array'].events_per_second:,.0f} "
+         f"(target >= {TARGET_ARRAY_EVENTS:,}; reference ratio {array_ratio:.2f})",
+         product["array"].events_per_second >= TARGET_ARRAY_EVENTS),
+        ("no non-2xx answers", all(r.failed == 0 for results in (reference, product) for r in results.values())),
+    ]
+    print()
+    for text, met in checks:
+        print(("MET    " if met else "MISSED ") + text)
+    return all(met for _, met in checks)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--array", type=int, default=100, help="events per request in the array case")
+    parser.add_argument("--rounds", type=int, default=2, help="runs per server and case; the best is reported")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    with tempfile.TemporaryDirectory(prefix="receiver-bench-") as work:
+        work = Path(work)
+        reference_port, product_port = free_port(), free_port()
+        stores = {"reference": work / "reference.sqlite3", "product": work / "product" / "landing.sqlite3"}
+        reference_command = [sys.executable, str(ROOT / "benchmarks" / "receiver_reference.py"),
+                             "--port", str(reference_port), "--store", str(stores["reference"])]
+        product_env = {**os.environ, "EPISERVER_DATA_DIR": str(work / "data"), "EPISERVER_RECEIVER_AUTH": "basic",
+                       "EPISERVER_RECEIVER_USER": USER, "EPISERVER_RECEIVER_SECRET": SECRET,
+                       "EPISERVER_RECEIVER_PORT": str(product_port),
+                       "EPISERVER_RECEIVER_STORE_URL": f"sqlite:///{stores['product']}"}
+        product_command = [sys.executable, "-m", "episerver_assets.cli", "webhook-receiver"]
+        with (running("reference", reference_command, dict(os.environ), reference_port, work) as reference_url,
+              running("product", product_command, product_env, product_port, work) as product_url):
+            best = measure({"reference": reference_url, "product": product_url}, args, work)
+        for name, store in stores.items():
+            check_stored(name, store, best[name])
+    return 0 if report(best["reference"], best["product"], args) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

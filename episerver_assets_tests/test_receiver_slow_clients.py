@@ -1,0 +1,62 @@
+"""A sender trickling its body (slowloris) is cut off with 408 and its connection closed, on a real socket."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import httpx
+
+from .receiver_fixtures import SECRET, basic_auth, receiver_config, running_receiver, stored_rows
+
+BODY_DEADLINE_SECONDS = 0.5
+TRICKLE_PACE_SECONDS = 0.05  # the bounded read between two trickled bytes; the body lasts ~100 of them
+GIVE_UP_SECONDS = 10
+
+
+def _request_head(body_length: int) -> bytes:
+    lines = ["POST /events HTTP/1.1", "Host: receiver", "Content-Type: application/json",
+             f"Content-Length: {body_length}", f"Authorization: {basic_auth()['Authorization']}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _trickle_until_answered(connection: socket.socket, rest: bytes) -> bytes:
+    """Send `rest` a byte at a time, each after a read bounded by the pace, until the server answers;
+    then read the answer until the server closes (or the overall deadline passes)."""
+    connection.settimeout(TRICKLE_PACE_SECONDS)
+    answer, deadline = b"", time.monotonic() + GIVE_UP_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            chunk = connection.recv(4096)
+        except TimeoutError:
+            if rest:
+                connection.sendall(rest[:1])
+                rest = rest[1:]
+            continue
+        if not chunk:
+            return answer
+        answer += chunk
+    raise AssertionError(f"the connection was still open after {GIVE_UP_SECONDS} s; answer so far {answer!r}")
+
+
+def test_a_body_trickled_past_the_deadline_gets_408_and_frees_the_connection(tmp_path):
+    store_url = f"sqlite:///{tmp_path / 'landing.sqlite3'}"
+    config = receiver_config(store_url, body_read_seconds=BODY_DEADLINE_SECONDS)
+    body = json.dumps([{"type": "OPEN", "padding": "x" * 40}] * 2).encode()
+    with running_receiver(config) as (host, port):
+        with socket.create_connection((host, port), timeout=GIVE_UP_SECONDS) as slow:
+            slow.sendall(_request_head(len(body)) + body[:1])
+            started = time.monotonic()
+            # Others are served meanwhile: the slow sender holds no worker.
+            other = httpx.post(f"http://{host}:{port}/events", json={"type": "OPEN"}, timeout=5,
+                               headers=basic_auth())
+            answer = _trickle_until_answered(slow, body[1:])
+            waited = time.monotonic() - started
+    head = answer.split(b"\r\n\r\n", 1)[0].lower()
+    assert answer.startswith(b"HTTP/1.1 408 "), answer
+    assert b"connection: close" in head and answer.endswith(b"body not received within 0.5 s\n")
+    assert BODY_DEADLINE_SECONDS <= waited < GIVE_UP_SECONDS / 2
+    assert other.status_code == 200
+    assert [row["body"] for row in stored_rows(store_url)] == [b'{"type":"OPEN"}']
+    assert SECRET.encode() not in answer
