@@ -129,4 +129,6 @@ def test_the_secret_never_reaches_the_log(basic_client, caplog):
     basic_client.post("/events", json=EVENT, headers=basic_auth(secret=SECRET + "-wrong"))
     basic_client.post("/events", json=EVENT, headers=basic_auth())
     assert "POST /events 401" in caplog.text and "POST /events 200" in caplog.text
+    request_lines = [record for record in caplog.records if "POST /events" in record.getMessage()]
+    assert len(request_lines) == 2 and all(record.levelno == logging.DEBUG for record in request_lines)
     assert SECRET not in caplog.text

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import pytest
 
 from episerver_assets.receiver.config import ReceiverConfig
-from episerver_assets.receiver.request_stats import RequestStats
+from episerver_assets.receiver.request_stats import RequestStats, log_summaries
 from episerver_assets.settings import SettingError, load_settings
 
 
@@ -35,3 +38,22 @@ def test_rate_summary_counts_since_the_last_one_and_is_quiet_when_idle():
     line = stats.summary_and_reset()
     assert line.startswith("10 requests accepted") and "250 events" in line and "2 refused" in line
     assert stats.summary_and_reset() is None
+
+
+def test_the_rate_summary_is_logged_at_info_each_interval(caplog):
+    caplog.set_level(logging.INFO, logger="episerver_assets.receiver")
+    stats = RequestStats()
+    stats.accepted, stats.events = 3, 30
+
+    async def until_summarised() -> None:
+        summaries = asyncio.create_task(log_summaries(stats, interval=0.01))
+        try:
+            while not caplog.records:  # polls the real condition; the caller's wait_for is the deadline
+                await asyncio.sleep(0.01)
+        finally:
+            summaries.cancel()
+
+    asyncio.run(asyncio.wait_for(until_summarised(), timeout=5))
+    (record,) = caplog.records
+    assert record.levelno == logging.INFO and record.getMessage().startswith("3 requests accepted")
+    assert "30 events" in record.getMessage() and (stats.accepted, stats.events) == (0, 0)

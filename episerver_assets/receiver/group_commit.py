@@ -40,6 +40,9 @@ _STOP = object()
 class GroupCommitWriter:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
+        # Kept between transactions: a pool checkout and reset per group cost more CPU (under the GIL
+        # the event loop needs) than inserting the group's rows. Dropped after a failure.
+        self._connection: sa.Connection | None = None
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="landing-writer", daemon=True)
 
@@ -90,21 +93,33 @@ class GroupCommitWriter:
             if jobs:
                 self._commit(jobs)
             if stopping:
+                self._drop_connection()
                 return
 
     def _commit(self, jobs: list[_Job]) -> None:
         rows = [job.row for job in jobs if job.row is not None]
         try:
-            with self._engine.begin() as connection:
+            if self._connection is None:
+                self._connection = self._engine.connect()
+            with self._connection.begin():
                 if rows:
-                    connection.execute(landed_requests.insert(), rows)
+                    self._connection.execute(landed_requests.insert(), rows)
                 if len(rows) < len(jobs):
-                    _write_probe(connection)
+                    _write_probe(self._connection)
         except Exception as error:  # every waiter must hear about the failure, the thread must live on
             log.error("landing store commit of %d requests failed: %s", len(jobs), type(error).__name__)
+            self._drop_connection()  # it may be broken (server restarted): the next group reconnects
             _settle(jobs, error)
             return
         _settle(jobs, None)
+
+    def _drop_connection(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except Exception:  # closing a broken connection may fail too; it is gone either way
+                pass
+            self._connection = None
 
 
 def _settle(jobs: list[_Job], error: Exception | None) -> None:
