@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from episerver_assets.sandbox.state import ListField, RecipientList
 
-from .sandbox_soap_client import LIST_ID, args, seed_two
+from .sandbox_soap_client import API_USER, CLIENT_ID, LIST_ID, args, seed_two
 from .sandbox_soap_client import sandbox, server  # noqa: F401  (pytest fixtures; sandbox needs server)
 
 
@@ -19,7 +19,10 @@ def test_clear_empties_the_list(sandbox):
     assert sandbox.soap.call("RpcRecipient", "getCount", count) == 0
     assert sandbox.client.lists[LIST_ID].recipients == {}
     unknown = sandbox.soap.fault("RpcRecipient", "clear", args(sessionId=session, recipientListId=999))
-    assert unknown.message.endswith("Recipient list #999 does not exist.")
+    assert unknown.message == (
+        f"broadmail.api.soap11.impl.WebserviceImplException: [{session},{CLIENT_ID},{API_USER}] "
+        "Recipient list #999 does not exist for call: recipientListId='999'"
+    )
 
 
 def test_add2_update_contains_and_remove_one_recipient(sandbox):

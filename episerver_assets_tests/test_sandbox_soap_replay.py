@@ -149,7 +149,7 @@ def login_return(xml: bytes) -> str:
 # --- comparing answers ----------------------------------------------------------------------------
 
 _UNCOMPARED_TEXT = {"loginReturn", "hostname", "stackTrace", "faultstring"}
-_SESSION_PREFIX = re.compile(r"\[[0-9a-f]{16},[^\]]*\] ")
+_SESSION_PREFIX = re.compile(r"\[[0-9a-f]{16},[^\],]*,[^\],]*\] ")
 
 
 def shape(xml: bytes):
@@ -177,8 +177,9 @@ def shape(xml: bytes):
 
 def comparable_faultstring(xml: bytes) -> str | None:
     faultstring = etree.fromstring(xml).findtext(".//faultstring")
-    # The live service prefixes some messages with "[sessionId,user,...]"; the sandbox does not.
-    return None if faultstring is None else _SESSION_PREFIX.sub("", faultstring)
+    # "[sessionId,client,user] " differs by session and the recorder filtered the other two; its place
+    # and its three parts must match.
+    return None if faultstring is None else _SESSION_PREFIX.sub("[session,client,user] ", faultstring)
 
 
 def first_line_of_stack_trace(xml: bytes) -> str | None:

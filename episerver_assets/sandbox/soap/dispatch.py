@@ -7,8 +7,8 @@ import logging
 from ..state import SandboxState
 from .decode import bind_arguments, parse_request
 from .encode import encode_fault, encode_response
-from .faults import SERVER_GENERAL, SoapFault, no_service, no_such_operation, not_implemented
-from .operations import CallContext
+from .faults import SERVER_GENERAL, ServiceError, SoapFault, no_service, no_such_operation, not_implemented
+from .operations import CallContext, Param
 from .services import SERVICES
 from .sessions import SessionStore
 from .wsdl import SERVICES_WITH_WSDL, wsdl_operations
@@ -42,7 +42,27 @@ def _call(service: str, body: bytes, state: SandboxState, sessions: SessionStore
         raise no_such_operation(request.operation)
     arguments = bind_arguments(operation.name, operation.params, request)
     context = CallContext(state, sessions)
-    if operation.needs_session:
-        context.session = sessions.resolve(arguments.pop(0))
-    result = operation.handler(context, *arguments)
+    if not operation.needs_session:
+        return encode_response(service, operation.name, operation.returns, operation.handler(context, *arguments))
+    session = context.session = sessions.resolve(arguments.pop(0))
+    try:
+        result = operation.handler(context, *arguments)
+    except ServiceError as error:
+        who = f"{session.session_id},{session.client_id},{session.user}"
+        raise error.in_call(who, describe_call(operation.params[1:], arguments)) from None
     return encode_response(service, operation.name, operation.returns, result)
+
+
+def describe_call(params: tuple[Param, ...], arguments: list) -> str:
+    """The arguments as the live service lists them after "for call:" (``recipientListId='1', ...``)."""
+    return ", ".join(f"{param.name}={_argument_text(value)}" for param, value in zip(params, arguments, strict=True))
+
+
+def _argument_text(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "[" + ", ".join(_argument_text(item).strip("'") for item in value) + "]"
+    if isinstance(value, bool):
+        return f"'{str(value).lower()}'"
+    return f"'{value}'"

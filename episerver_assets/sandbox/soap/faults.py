@@ -30,9 +30,32 @@ class SoapFault(Exception):
         self.stack_trace = stack_trace
 
 
-def service_error(message: str) -> SoapFault:
+class ServiceError(SoapFault):
+    """An error of the Campaign service implementation inside a session, worded by `in_call` as the
+    live service words it (recorded ``bulk_update_failure``)::
+
+        WebserviceImplException: [<sessionId>,<client>,<user>] <message> for call: <arguments>
+
+    with ``; caused by: [...] <cause> for call: <arguments>`` appended when there is a cause. ``call``
+    replaces the generic rendering of the arguments where the live service has its own.
+    """
+
+    def __init__(self, message: str, *, cause: str | None = None, call: str | None = None):
+        super().__init__(f"{IMPL_EXCEPTION}: {message}" + (f"; caused by: {cause}" if cause else ""))
+        self.message, self.cause, self.call = message, cause, call
+
+    def in_call(self, context: str, call: str) -> SoapFault:
+        call = self.call if self.call is not None else call
+        # The live messages have no full stop before "for call" ("Recipients 1,2 do not exist for call").
+        text = f"{IMPL_EXCEPTION}: [{context}] {self.message.rstrip('.')} for call: {call}"
+        if self.cause is not None:
+            text += f"; caused by: [{context}] {self.cause.rstrip('.')} for call: {call}"
+        return SoapFault(text)
+
+
+def service_error(message: str, *, cause: str | None = None, call: str | None = None) -> ServiceError:
     """An error raised by the Campaign service implementation (WebserviceImplException)."""
-    return SoapFault(f"{IMPL_EXCEPTION}: {message}")
+    return ServiceError(message, cause=cause, call=call)
 
 
 def invalid_credentials() -> SoapFault:
@@ -42,7 +65,8 @@ def invalid_credentials() -> SoapFault:
 
 
 def invalid_session() -> SoapFault:
-    return service_error(INVALID_SESSION)
+    # Raised before there is a session to name, so without the "[session,...] ... for call" frame.
+    return SoapFault(f"{IMPL_EXCEPTION}: {INVALID_SESSION}")
 
 
 def no_such_operation(name: str) -> SoapFault:

@@ -106,7 +106,7 @@ def set_attributes(ctx: CallContext, list_id, recipient_id, names, values) -> No
 
 
 def set_attributes_in_batch_flat(ctx: CallContext, list_id, recipient_ids, names, flat) -> None:
-    """All or nothing, worded like the recorded fault when recipients are missing."""
+    """All or nothing, worded like the recorded fault when recipients are missing (its own call text)."""
     call = (
         f"recipientListId='{list_id}', recipientIds='{','.join(recipient_ids)}', "
         f"attributeNames=[{', '.join(names)}] attributeNamesSize={len(names)} "
@@ -114,9 +114,7 @@ def set_attributes_in_batch_flat(ctx: CallContext, list_id, recipient_ids, names
     )
 
     def failure(cause: str):
-        return service_error(
-            f"Error updating users in userlist #{list_id} for call: {call}; caused by: {cause} for call: {call}"
-        )
+        return service_error(f"Error updating users in userlist #{list_id}", cause=cause, call=call)
 
     width = len(names)
     if len(flat) != len(recipient_ids) * width:
