@@ -53,7 +53,7 @@ def envelope(service: str, operation: str, arguments: str, after_call: str = "")
 
 
 def returned_value(xml: bytes):
-    """The operation's return value, following multiRef references; None for void."""
+    """The operation's return value, following multiRef references; None for void and for xsi:nil."""
     body = etree.fromstring(xml, SAFE_PARSER).find(f"{{{SOAPENV}}}Body")
     refs = {e.get("id"): e for e in body if e.get("id") is not None}
     converters = {"xsd:int": int, "xsd:long": int, "xsd:boolean": lambda text: text == "true"}
@@ -61,6 +61,8 @@ def returned_value(xml: bytes):
     def value(element):
         if (href := element.get("href")) is not None:
             element = refs[href.removeprefix("#")]
+        if element.get(f"{{{XSI}}}nil") == "true":
+            return None
         xsi_type = element.get(f"{{{XSI}}}type")
         if xsi_type == "soapenc:Array":
             return [value(item) for item in element]

@@ -76,19 +76,43 @@ def test_set_attributes_in_batch_flat_is_all_or_nothing(sandbox):
 
 
 def test_recipient_lists(sandbox):
-    sandbox.client.lists[12] = RecipientList(12, "Other", "Second list", [ListField("email")])
+    sandbox.client.lists[12] = RecipientList(12, "Other", "Second list", [ListField("email")], test_list=True)
     session = sandbox.soap.login()
     list_12 = args(sessionId=session, recipientListId=12)
-    names = args(sessionId=session, recipientListId=LIST_ID, locale="de")
+
+    def names(locale: str) -> list[str]:
+        return sandbox.soap.call(
+            "RpcRecipientList", "getAttributeNames", args(sessionId=session, recipientListId=LIST_ID, locale=locale)
+        )
+
+    def count(include_test_lists: bool) -> int:
+        flag = args(sessionId=session, includeTestLists=str(include_test_lists).lower())
+        return sandbox.soap.call("RpcRecipientList", "getCount", flag)
 
     assert sandbox.soap.call("RpcRecipientList", "getAllIds", args(sessionId=session)) == [12, LIST_ID]
-    assert sandbox.soap.call("RpcRecipientList", "getAttributeNames", names) == [
-        "email",
-        "first_name",
-        "last_name",
-    ]
+    fields = ["email", "first_name", "last_name"]
+    # The system attributes the live service appends, as recorded for "de".
+    assert names("de") == [*fields, "Erstellt am", "Geändert am", "Opt-in-Quelle", "Opt-in-Datum"]
+    assert names("en") == names("fr") == [*fields, "Created on", "Modified on", "Opt-in source", "Opt-in date"]
+    assert (count(True), count(False)) == (2, 1)
     assert sandbox.soap.call("RpcRecipientList", "getName", list_12) == "Other"
     assert sandbox.soap.call("RpcRecipientList", "getDescription", list_12) == "Second list"
+
+
+def test_values_never_set_are_nil(sandbox):
+    sandbox.client.add_recipient(LIST_ID, "a@example.com", {"email": "a@example.com", "first_name": ""})
+    session = sandbox.soap.login()
+    names = ["email", "first_name", "last_name"]
+    flat = sandbox.soap.call(
+        "RpcRecipient", "getAllFlat", args(sessionId=session, recipientListId=LIST_ID, attributeNames=names)
+    )
+    one = sandbox.soap.call(
+        "RpcRecipient",
+        "getAttributes",
+        args(sessionId=session, recipientListId=LIST_ID, recipientId="a@example.com", attributeNames=names),
+    )
+    # An empty string stays empty; a value never set travels as xsi:nil, not as "".
+    assert flat == one == ["a@example.com", "", None]
 
 
 def test_unsubscribes_add_contains_count_remove(sandbox):

@@ -99,8 +99,7 @@ BULK_LIST, PROFILE_LIST, ATTRIBUTES_LIST = 120840736429, 120199092218, 108713280
 ATTRIBUTE_NAMES = (
     *("user_id", "email", "first_name", "last_name", "gender", "locale", "onboarding_fitness_level"),
     *("onboarding_first_workout", "onboarding_workout_link", "registration_source", "registration_country"),
-    *("Erstellt am", "Geändert am", "Opt-in-Quelle", "Opt-in-Datum"),
-)
+)  # the live service appends "Erstellt am", "Geändert am", "Opt-in-Quelle", "Opt-in-Datum" for locale de
 LISTED = {
     "athletes@freeletics.com": {"email": "athletes@freeletics.com", "last_name": "Official"},
     "nocoach@test.com": {"email": "nocoach@test.com", "last_name": "test"},

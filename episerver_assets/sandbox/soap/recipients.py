@@ -72,20 +72,20 @@ def clear(ctx: CallContext, list_id) -> None:
         client.clear_list(list_id)
 
 
-def get_all_flat(ctx: CallContext, list_id, names) -> list[str]:
-    """The named attributes of every recipient, row after row."""
+def get_all_flat(ctx: CallContext, list_id, names) -> list[str | None]:
+    """The named attributes of every recipient, row after row; a value never set is nil, as live."""
     client = ctx.client
     with client.lock:
         recipient_list = require_list(client, list_id)
         _require_attributes(recipient_list, names)
         return [
-            recipient.attributes.get(name) or ""
+            recipient.attributes.get(name)
             for recipient in recipient_list.recipients.values()
             for name in names
         ]
 
 
-def get_attributes(ctx: CallContext, list_id, recipient_id, names) -> list[str]:
+def get_attributes(ctx: CallContext, list_id, recipient_id, names) -> list[str | None]:
     client = ctx.client
     with client.lock:
         recipient_list = require_list(client, list_id)
@@ -93,7 +93,7 @@ def get_attributes(ctx: CallContext, list_id, recipient_id, names) -> list[str]:
         recipient = recipient_list.recipients.get(recipient_id)
         if recipient is None:
             raise service_error(f"Recipient {recipient_id} does not exist in recipient list #{list_id}.")
-        return [recipient.attributes.get(name) or "" for name in names]
+        return [recipient.attributes.get(name) for name in names]
 
 
 def set_attributes(ctx: CallContext, list_id, recipient_id, names, values) -> None:

@@ -31,11 +31,21 @@ def get_all_ids(ctx: CallContext) -> list[int]:
         return sorted(client.lists)
 
 
+# The live service appends the system attributes of every list after its fields, named in the
+# requested locale; the German names are recorded (recipient_list_attribute_names), the English ones
+# are the sandbox's translation. Any locale other than German gets English.
+SYSTEM_ATTRIBUTES = {
+    "de": ("Erstellt am", "Geändert am", "Opt-in-Quelle", "Opt-in-Datum"),
+    "en": ("Created on", "Modified on", "Opt-in source", "Opt-in date"),
+}
+
+
 def get_attribute_names(ctx: CallContext, list_id, locale) -> list[str]:
-    """The list's fields; field names are not translated, so the locale changes nothing."""
+    """The list's fields (not translated), then the system attributes in the locale's language."""
+    language = "de" if (locale or "").lower().replace("-", "_").split("_")[0] == "de" else "en"
     client = ctx.client
     with client.lock:
-        return list(require_list(client, list_id).attribute_names)
+        return [*require_list(client, list_id).attribute_names, *SYSTEM_ATTRIBUTES[language]]
 
 
 def get_name(ctx: CallContext, list_id) -> str:
@@ -51,10 +61,10 @@ def get_description(ctx: CallContext, list_id) -> str:
 
 
 def get_list_count(ctx: CallContext, include_test_lists) -> int:
-    """The sandbox has no test lists, so the flag changes nothing."""
+    """All lists, or without `includeTestLists` only those that are not test lists."""
     client = ctx.client
     with client.lock:
-        return len(client.lists)
+        return sum(1 for lst in client.lists.values() if include_test_lists or not lst.test_list)
 
 
 # --- RpcUnsubscribe ---------------------------------------------------------------------------
