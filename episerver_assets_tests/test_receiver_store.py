@@ -44,6 +44,20 @@ def test_queued_requests_share_one_transaction_and_all_land(store_url):
     assert [row["body"] for row in stored_rows(store_url)] == [b'{"n": %d}' % n for n in range(200)]
 
 
+def test_every_column_reads_back_through_sqlalchemy_as_written(store_url):
+    written = {**_row(7), "user_agent": "Campaign-Webhook/1.0", "event_count": 3}
+    engine = open_landing_store(store_url)
+    writer = GroupCommitWriter(engine)
+    writer.start()
+    writer.submit(written).result(timeout=10)
+    writer.stop()
+    engine.dispose()
+    (stored,) = stored_rows(store_url)
+    received_at = stored.pop("received_at")
+    assert received_at.replace(tzinfo=received_at.tzinfo or timezone.utc) == written["received_at"]
+    assert stored == {**{k: v for k, v in written.items() if k != "received_at"}, "id": stored["id"]}
+
+
 def test_a_failed_commit_fails_every_waiter_and_the_writer_lives_on(store_url):
     engine = open_landing_store(store_url)
     writer = GroupCommitWriter(engine)

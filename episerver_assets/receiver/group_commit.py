@@ -20,7 +20,8 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from .landing_store import landed_requests, readiness_probe
+from .driver_insert import DriverInsert
+from .landing_store import readiness_probe
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class GroupCommitWriter:
         # Kept between transactions: a pool checkout and reset per group cost more CPU (under the GIL
         # the event loop needs) than inserting the group's rows. Dropped after a failure.
         self._connection: sa.Connection | None = None
+        self._insert = DriverInsert(engine.dialect)
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="landing-writer", daemon=True)
 
@@ -103,7 +105,7 @@ class GroupCommitWriter:
                 self._connection = self._engine.connect()
             with self._connection.begin():
                 if rows:
-                    self._connection.execute(landed_requests.insert(), rows)
+                    self._insert.execute(self._connection, rows)
                 if len(rows) < len(jobs):
                     _write_probe(self._connection)
         except Exception as error:  # every waiter must hear about the failure, the thread must live on
