@@ -16,6 +16,8 @@ WSDL_TYPES = {
     "xsd:long": "long",
     "xsd:int": "int",
     "xsd:boolean": "boolean",
+    "xsd:float": "float",
+    "xsd:dateTime": "dateTime",
     "impl:ArrayOf_xsd_string": "string[]",
     "impl:ArrayOfArrayOf_xsd_string": "string[][]",
     "impl:ArrayOf_xsd_int": "int[]",

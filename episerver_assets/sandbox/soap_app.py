@@ -1,17 +1,19 @@
-"""The sandbox's SOAP API: RpcSession, RpcRecipient, RpcRecipientList and RpcUnsubscribe, rpc/encoded
-SOAP 1.1 in the shape of Campaign's Apache Axis 1.4 server.
+"""The sandbox's SOAP API: RpcSession, RpcRecipient, RpcRecipientList, RpcUnsubscribe, RpcBlacklist and
+RpcMailing, rpc/encoded SOAP 1.1 in the shape of Campaign's Apache Axis 1.4 server.
 
 Mounted by the sandbox server at ``/soap11``:
 
 - ``POST {base}/soap11/Rpc<Service>`` calls an operation (``soap/dispatch.py``);
 - ``GET {base}/soap11/Rpc<Service>?wsdl`` serves the vendor's WSDL with ``soap:address`` rewritten to
   this server's own URL, built from the request (scheme, Host header, root path), since the port is
-  only known at run time. All six vendor WSDLs are served; RpcBlacklist and RpcMailing have no
+  only known at run time. All six vendor WSDLs are served; ``soap.services.SERVICES`` lists the
   implemented operations.
 
 Faults are HTTP 500. The recorded ones are reproduced as recorded (faultcode
 ``soapenv:Server.userException``, faultstring
-``broadmail.api.soap11.impl.WebserviceImplException: <message>``, e.g. ``Invalid credentials.``).
+``broadmail.api.soap11.impl.WebserviceImplException: <message>``, e.g. ``Invalid credentials.``); an
+error inside a session reads ``...WebserviceImplException: [<sessionId>,<clientId>,<user>] <message> for
+call: <name>='<value>', ...`` as the recorded ``bulk_update_failure`` does.
 Where no recording exists the sandbox chooses, in the same style:
 
 - expired or unknown session id: ``broadmail.api.soap11.impl.WebserviceImplException: Invalid session:

@@ -1,8 +1,9 @@
-"""RpcSession, RpcRecipientList and RpcUnsubscribe, and the table of every implemented operation."""
+"""RpcSession, RpcRecipientList and RpcUnsubscribe, and the table of every implemented operation
+(RpcRecipient, RpcBlacklist and RpcMailing live in modules of their own)."""
 
 from __future__ import annotations
 
-from . import recipients
+from . import blacklist, mailings, recipients
 from .faults import invalid_credentials
 from .operations import CallContext, Operation, operation
 from .recipients import require_list
@@ -143,6 +144,8 @@ SERVICES: dict[str, dict[str, Operation]] = {
         "RpcRecipient": recipients.OPERATIONS,
         "RpcRecipientList": _RECIPIENT_LIST,
         "RpcUnsubscribe": _UNSUBSCRIBE,
+        "RpcBlacklist": blacklist.OPERATIONS,
+        "RpcMailing": mailings.OPERATIONS,
     }.items()
 }
 """Implemented operations by service. Services and operations that only have a WSDL answer with a fault."""

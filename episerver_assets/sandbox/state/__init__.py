@@ -8,11 +8,13 @@ on different threads. One module per concern:
 - `suppressions`: unsubscribes, the blocklist, bounces;
 - `recipients`: adding (suppressions first), changing and removing recipients;
 - `recipient_queries`: select/count and target groups, with Campaign's concurrency limit;
+- `mailings`: mailings and sending an event mailing to one recipient (`sendMail`);
 - `webhooks`: webhooks and their status transitions;
 - `clients`: `ClientState`, all of the above for one client, and `SandboxState`, all clients.
 """
 
 from .clients import ClientState, SandboxState
+from .mailings import MAILING_STATUSES, MAILING_TYPES, Mailing, SendOutcome
 from .recipient_queries import MAX_CONCURRENT_RECIPIENT_QUERIES, TooManyRecipientQueries
 from .recipients import AddOutcome
 from .records import ClientAccount, ListField, Recipient, RecipientList, TargetGroup, is_valid_address, now
@@ -26,9 +28,13 @@ __all__ = [
     "ClientAccount",
     "ClientState",
     "ListField",
+    "MAILING_STATUSES",
+    "MAILING_TYPES",
+    "Mailing",
     "Recipient",
     "RecipientList",
     "SandboxState",
+    "SendOutcome",
     "TargetGroup",
     "TooManyRecipientQueries",
     "Webhook",

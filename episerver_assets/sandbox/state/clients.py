@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from .mailings import Mailings
 from .records import ClientAccount
-from .recipient_queries import RecipientQueries
 from .webhooks import Webhooks
 
 
-class ClientState(RecipientQueries, Webhooks):
-    """Lists and recipients, suppressions, recipient queries and webhooks of one client, one lock."""
+class ClientState(Mailings, Webhooks):
+    """Lists and recipients, suppressions, recipient queries, mailings and webhooks of one client, one lock."""
 
 
 class SandboxState:

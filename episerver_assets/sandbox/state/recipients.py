@@ -20,6 +20,13 @@ class AddOutcome(enum.IntEnum):
     ALREADY_IN_LIST = 5
 
 
+_SUPPRESSED = {
+    "unsubscribed": AddOutcome.UNSUBSCRIBED,
+    "blocklisted": AddOutcome.BLOCKLISTED,
+    "bounced": AddOutcome.TOO_MANY_BOUNCES,
+}
+
+
 class Recipients(Suppressions):
     def __init__(self, account: ClientAccount):
         super().__init__(account)
@@ -34,12 +41,8 @@ class Recipients(Suppressions):
             target = self.lists[list_id]
             if not is_valid_address(address):
                 return AddOutcome.INVALID_ADDRESS
-            if self.is_unsubscribed(address):
-                return AddOutcome.UNSUBSCRIBED
-            if self.is_blocklisted(address):
-                return AddOutcome.BLOCKLISTED
-            if self.bounces_too_often(address):
-                return AddOutcome.TOO_MANY_BOUNCES
+            if suppression := self.suppression(address):
+                return _SUPPRESSED[suppression]
             if recipient_id in target.recipients:
                 return AddOutcome.ALREADY_IN_LIST
             stamp = now()

@@ -47,6 +47,18 @@ class Suppressions(GuardedClient):
             }
             return True
 
+    def suppression(self, address: str) -> str | None:
+        """Why Campaign would neither add nor mail the address: "unsubscribed", "blocklisted" or
+        "bounced" (too many hard bounces), checked in that order; None when nothing stops it."""
+        with self.lock:
+            if self.is_unsubscribed(address):
+                return "unsubscribed"
+            if self.is_blocklisted(address):
+                return "blocklisted"
+            if self.bounces_too_often(address):
+                return "bounced"
+            return None
+
     def is_unsubscribed(self, address: str) -> bool:
         with self.lock:
             return address.lower() in self.unsubscribes
@@ -61,6 +73,28 @@ class Suppressions(GuardedClient):
                 self._wildcard_patterns[key] = _blocklist_regex(key)
             entry.update(reason=reason, modified=stamp)
             return dict(entry)
+
+    def remove_blocklist_entry(self, pattern: str) -> bool:
+        """Delete the entry with this pattern (any case); False when there is none."""
+        key = pattern.lower()
+        with self.lock:
+            self._wildcard_patterns.pop(key, None)
+            return self.blocklist.pop(key, None) is not None
+
+    def blocklist_entries(self) -> list[dict]:
+        """Copies of every entry, oldest first."""
+        with self.lock:
+            return [dict(e) for e in self.blocklist.values()]
+
+    def first_matching_blocklist_entry(self, address: str) -> dict | None:
+        """A copy of the entry that blocks the address: the exact one, else the oldest matching pattern."""
+        address = address.lower()
+        with self.lock:
+            if address in self.blocklist:
+                return dict(self.blocklist[address])
+            matching = (k for k in self.blocklist if k in self._wildcard_patterns)
+            key = next((k for k in matching if self._wildcard_patterns[k].fullmatch(address)), None)
+            return dict(self.blocklist[key]) if key is not None else None
 
     def is_blocklisted(self, address: str) -> bool:
         """Match as Campaign does: `*` any characters, `?` one character, backslash escapes them."""
