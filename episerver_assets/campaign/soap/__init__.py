@@ -1,7 +1,9 @@
 """Campaign SOAP API client (zeep, rpc/encoded) and its Dagster resource."""
 
 from .add_all3 import AddAll3Code, AddAll3Summary, RecipientRecord
+from .blocklist import SoapBlocklist
 from .client import CampaignSoapClient, SoapSettings
+from .mailings import SendMailCode, SoapMailings
 from .resource import CampaignSoapResource, SoapCheckResult
 from .wsdl import OfflineTransport
 
@@ -12,6 +14,9 @@ __all__ = [
     "CampaignSoapResource",
     "OfflineTransport",
     "RecipientRecord",
+    "SendMailCode",
+    "SoapBlocklist",
     "SoapCheckResult",
+    "SoapMailings",
     "SoapSettings",
 ]

@@ -10,9 +10,11 @@ import requests
 
 from ..retry import RetryPolicy
 from .add_all3 import AddAll3Code, AddAll3Summary, RecipientRecord, batches
+from .blocklist import SoapBlocklist
 from .caller import SoapCaller
 from .encoding import chunk_rows, string_array
 from .faults import Redactor
+from .mailings import SoapMailings
 from .session import Credentials, SessionKeeper
 from .wsdl import OfflineTransport
 
@@ -59,6 +61,10 @@ class CampaignSoapClient:
         self._session = SessionKeeper(
             self._caller, Credentials(settings.client_id, settings.api_user, settings.api_password)
         )
+        self.blocklist = SoapBlocklist(self._session)
+        """RpcBlacklist: blocklist entries and patterns, on this client's session."""
+        self.mailings = SoapMailings(self._session)
+        """RpcMailing: mailing ids, names, recipient lists and sendMail, on this client's session."""
 
     # -- session -------------------------------------------------------------------------------
 
