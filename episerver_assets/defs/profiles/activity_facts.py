@@ -19,33 +19,32 @@ from ..activity.activity_tables import episerver_activity
 from .dialect import run, temp_table
 from .tables import activity_facts
 
-_FIELD_VALUES = """CASE f.field
-    WHEN 'type' THEN e.type
-    WHEN 'link' THEN e.link
-    WHEN 'mailing' THEN e.mailing_id
-    WHEN 'list' THEN e.recipient_list_id
-    WHEN 'hashedurl' THEN CASE WHEN e.type = 'click' THEN CAST(e.url_hash AS VARCHAR) END
-    WHEN 'client' THEN e.client_id
-    WHEN 'email' THEN lower(e.email)
-    WHEN 'rid' THEN e.ep_recipient_id
-END"""
-FIELDS = ("type", "link", "mailing", "list", "hashedurl", "client", "email", "rid")
+FIELD_VALUES = {
+    "type": "e.type",
+    "link": "e.link",
+    "mailing": "e.mailing_id",
+    "list": "e.recipient_list_id",
+    "hashedurl": "CASE WHEN e.type = 'click' THEN CAST(e.url_hash AS VARCHAR) END",
+    "client": "e.client_id",
+    "email": "lower(e.email)",
+    "rid": "e.ep_recipient_id",
+}
 
 
 def fold_new_activity(connection: sa.Connection, after_request_id: int | None, up_to_request_id: int) -> None:
     """pf_delta_facts: the activity landed in (after_request_id, up_to_request_id], folded."""
-    fields = ", ".join(f"('{name}')" for name in FIELDS)
     since = "" if after_request_id is None else "AND e.landed_request_id > :after"
+    anchor = "CASE WHEN e.email <> '' THEN 'e:' || lower(e.email) ELSE 'r:' || e.ep_recipient_id END"
+    # one branch per field, each keeping only its non-empty values, rather than a cross join that
+    # multiplies every event by eight and filters afterwards
+    spread = " UNION ALL ".join(
+        f"SELECT {anchor} AS anchor_key, '{field}' AS field, {value} AS value, e.event_ts "
+        f"FROM {episerver_activity.fullname} AS e WHERE {value} <> '' AND e.landed_request_id <= :up_to {since}"
+        for field, value in FIELD_VALUES.items())
     temp_table(connection, "pf_delta_facts", f"""
         SELECT anchor_key, field, value, count(*) AS events, min(event_ts) AS first_ts, max(event_ts) AS last_ts
-        FROM (
-            SELECT CASE WHEN e.email <> '' THEN 'e:' || lower(e.email) ELSE 'r:' || e.ep_recipient_id END
-                       AS anchor_key,
-                   f.field, {_FIELD_VALUES} AS value, e.event_ts
-            FROM {episerver_activity.fullname} AS e CROSS JOIN (VALUES {fields}) AS f(field)
-            WHERE e.landed_request_id <= :up_to {since}
-        ) AS spread
-        WHERE value <> '' AND anchor_key IS NOT NULL
+        FROM ({spread}) AS spread
+        WHERE anchor_key IS NOT NULL
         GROUP BY anchor_key, field, value""", after=after_request_id, up_to=up_to_request_id)
 
 

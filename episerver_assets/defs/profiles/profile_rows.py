@@ -25,7 +25,6 @@ from ..closed_loop.warehouse_tables import warehouse_table
 from .dialect import Fragments, run, temp_table
 from .tables import activity_facts, person_keys, user_profiles
 
-OPEN, CLICK = "field = 'type' AND value = 'open'", "field = 'type' AND value = 'click'"
 BOUNCES = "('bounce', 'temporary_bounce', 'fatal_bounce')"
 
 
@@ -91,33 +90,52 @@ def _closed_loop(connection: sa.Connection) -> None:
         GROUP BY p.person_key""")
 
 
-def _summary_select(f: Fragments) -> str:
+SETS = {"link": "ep_links", "mailing": "ep_mailing_id", "list": "ep_recipient_list_id", "email": "emails",
+        "rid": "ep_recipient_ids", "import_list": "import_recipient_list_ids"}
+COUNTS = {"type": "ep_event_type", "hashedurl": "hashedurls"}
+LATEST = {"client": "ep_client_id", "email": "email", "rid": "ep_recipient_id"}
+
+
+def _summary(connection: sa.Connection, f: Fragments) -> None:
+    """pf_summary: one row per person with its sets, maps and latest values (pf_times: its times). The sets and maps
+    are built per (person, field) first, then pivoted: one sorted aggregate per group, where
+    filtered aggregates per person would build every collection for every person."""
+    counted = "field IN (" + ", ".join(f"'{field}'" for field in COUNTS) + ")"
+    temp_table(connection, "pf_collections", f"""
+        SELECT person_key, field, {f.json_counts()} AS text FROM pf_person_facts
+        WHERE {counted} GROUP BY person_key, field
+        UNION ALL
+        SELECT person_key, field, {f.json_set()} AS text FROM pf_person_facts
+        WHERE field IN ({", ".join(f"'{field}'" for field in SETS)}) GROUP BY person_key, field
+        UNION ALL
+        SELECT person_key, 'latest ' || field, value FROM pf_latest""")
+
     def ms(expr: str) -> str:
         return f"date_trunc('milliseconds', {expr})"
 
-    return f"""
+    opens, clicks = "value = 'open'", "value = 'click'"
+    temp_table(connection, "pf_times", f"""
         SELECT person_key,
-            {f.json_counts("value", "events", "field = 'type'")} AS ep_event_type,
-            {f.json_counts("value", "events", "field = 'hashedurl'")} AS hashedurls,
-            {f.json_array("value", "field = 'link'")} AS ep_links,
-            {f.json_array("value", "field = 'mailing'")} AS ep_mailing_id,
-            {f.json_array("value", "field = 'list'")} AS ep_recipient_list_id,
-            {f.json_array("value", "field = 'email'")} AS emails,
-            {f.json_array("value", "field = 'rid'")} AS ep_recipient_ids,
-            {f.json_array("value", "field = 'import_list'")} AS import_recipient_list_ids,
-            {ms(f"min(first_ts) FILTER (WHERE {OPEN})")} AS ep_firstopen_ts,
-            {ms(f"max(last_ts) FILTER (WHERE {OPEN})")} AS ep_lastopen_ts,
-            {ms(f"min(first_ts) FILTER (WHERE {CLICK})")} AS ep_firstclick_ts,
-            {ms(f"max(last_ts) FILTER (WHERE {CLICK})")} AS ep_lastclick_ts,
-            {ms("max(last_ts) FILTER (WHERE field = 'type')")} AS last_event_ts,
-            {ms("max(last_ts) FILTER (WHERE field = 'type' AND value IN ('open', 'click'))")} AS last_email_ts
-        FROM pf_person_facts GROUP BY person_key"""
+            {ms(f"min(first_ts) FILTER (WHERE {opens})")} AS ep_firstopen_ts,
+            {ms(f"max(last_ts) FILTER (WHERE {opens})")} AS ep_lastopen_ts,
+            {ms(f"min(first_ts) FILTER (WHERE {clicks})")} AS ep_firstclick_ts,
+            {ms(f"max(last_ts) FILTER (WHERE {clicks})")} AS ep_lastclick_ts,
+            {ms("max(last_ts)")} AS last_event_ts,
+            {ms("max(last_ts) FILTER (WHERE value IN ('open', 'click'))")} AS last_email_ts
+        FROM pf_person_facts WHERE field = 'type' GROUP BY person_key""")
+    pivot = [f"max(CASE WHEN c.field = '{field}' THEN c.text END) AS {column}"
+             for field, column in (*COUNTS.items(), *SETS.items())]
+    pivot += [f"max(CASE WHEN c.field = 'latest {field}' THEN c.text END) AS {column}"
+              for field, column in LATEST.items()]
+    temp_table(connection, "pf_summary", f"SELECT c.person_key, {', '.join(pivot)} FROM pf_collections c "
+                                         "GROUP BY c.person_key")
 
 
 def rebuild_rows(connection: sa.Connection, f: Fragments, now: dt.datetime) -> int:
     """Replace the affected persons' rows (and drop those of persons merged away, pf_moves)."""
     _person_facts(connection)
     _latest_values(connection, f)
+    _summary(connection, f)
     _closed_loop(connection)
     profiles = user_profiles.fullname
     run(connection, f"""
@@ -126,20 +144,18 @@ def rebuild_rows(connection: sa.Connection, f: Fragments, now: dt.datetime) -> i
     columns = ", ".join(c.name for c in user_profiles.columns)
     inserted = run(connection, f"""
         INSERT INTO {profiles} ({columns})
-        SELECT md5(s.person_key), client.value, email.value,
-            '{{"email":' || CAST({f.epoch_ms("s.last_email_ts")} AS VARCHAR) || '}}',
-            s.ep_lastclick_ts, s.ep_lastopen_ts,
-            greatest(s.last_event_ts, date_trunc('milliseconds', rd.last_active_ts)),
-            s.ep_firstclick_ts, s.ep_firstopen_ts, rid.value,
-            CASE WHEN s.last_email_ts IS NOT NULL THEN '["email"]' END,
-            s.ep_links, s.ep_mailing_id, s.ep_recipient_list_id, s.hashedurls, s.ep_event_type,
-            rd.ep_created_date, rd.ep_modified_date, s.emails, s.ep_recipient_ids, s.import_recipient_list_ids,
+        SELECT md5(x.person_key), x.ep_client_id, x.email,
+            '{{"email":' || CAST({f.epoch_ms("t.last_email_ts")} AS VARCHAR) || '}}',
+            t.ep_lastclick_ts, t.ep_lastopen_ts,
+            greatest(t.last_event_ts, date_trunc('milliseconds', rd.last_active_ts)),
+            t.ep_firstclick_ts, t.ep_firstopen_ts, x.ep_recipient_id,
+            CASE WHEN t.last_email_ts IS NOT NULL THEN '["email"]' END,
+            x.ep_links, x.ep_mailing_id, x.ep_recipient_list_id, x.hashedurls, x.ep_event_type,
+            rd.ep_created_date, rd.ep_modified_date, x.emails, x.ep_recipient_ids, x.import_recipient_list_ids,
             coalesce(cl.opens, 0), coalesce(cl.clicks, 0), coalesce(cl.hard_bounces, 0),
             coalesce(cl.unsubscribes, 0), cl.last_bounce_ts, cl.last_unsubscribe_ts, :now
-        FROM ({_summary_select(f)}) AS s
-        LEFT JOIN pf_latest client ON client.person_key = s.person_key AND client.field = 'client'
-        LEFT JOIN pf_latest email ON email.person_key = s.person_key AND email.field = 'email'
-        LEFT JOIN pf_latest rid ON rid.person_key = s.person_key AND rid.field = 'rid'
-        LEFT JOIN pf_recipient_dates rd ON rd.person_key = s.person_key
-        LEFT JOIN pf_closed_loop cl ON cl.person_key = s.person_key""", now=now).rowcount
+        FROM pf_summary x
+        LEFT JOIN pf_times t ON t.person_key = x.person_key
+        LEFT JOIN pf_recipient_dates rd ON rd.person_key = x.person_key
+        LEFT JOIN pf_closed_loop cl ON cl.person_key = x.person_key""", now=now).rowcount
     return int(inserted)

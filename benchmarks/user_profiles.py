@@ -1,0 +1,166 @@
+"""User profiles from N activity events (default 10 M, about N/5 people), on DuckDB and PostgreSQL.
+
+    .venv/bin/python benchmarks/user_profiles.py [--events 10000000] [--engine duckdb|postgresql|both]
+                                                 [--postgres-url URL]
+
+The events are generated inside the warehouse with SQL (generate_series): 70% carry an address only,
+20% an address and a recipient id, 10% a recipient id only; half opens, a quarter clicks on 50 URLs.
+The last 1% of the events fall on a day of their own: "one day's incremental merge".
+
+Per engine, in one run: the full build over 99% of the events (warm-up), the incremental merge of the
+last day, the reference (a plain GROUP BY person computing count, min and max of event_ts into a table,
+over the same table), then a full rebuild over all events. Prints seconds, the ratios the issue sets
+targets for (full / reference <= 2, incremental / full <= 0.10) and the Python process's peak RSS per
+stage (DuckDB runs inside this process, so its memory is in that figure; PostgreSQL's is not).
+Without --postgres-url (or EPISERVER_TEST_POSTGRES_URL) a throwaway PostgreSQL is started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.closed_loop_memory import peak_rss_mib  # noqa: E402
+from episerver_assets.defs.activity.activity_tables import episerver_activity  # noqa: E402
+from episerver_assets.defs.activity.urls import url_hash  # noqa: E402
+from episerver_assets.defs.profiles.build import build_profiles  # noqa: E402
+from episerver_assets_tests.postgres_server import ThrowawayPostgres, find_postgres_bin  # noqa: E402
+from episerver_assets_tests.user_profiles_support import ensure_tables  # noqa: E402
+from episerver_assets.warehouse import WarehouseResource  # noqa: E402
+
+URLS = 50
+DAYS = 30
+
+
+def _reset_peak_rss() -> None:
+    """Linux: writing 5 to clear_refs resets VmHWM, so each stage reports its own peak."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def generate_events(warehouse: WarehouseResource, first: int, last: int, total: int, people: int) -> None:
+    """Events first..last of total; those after 99% of total fall on the day after the others."""
+    hashes = ", ".join(f"({n}, {url_hash(f'shop.example.com/p/{n}')})" for n in range(URLS))
+    day_one = int(total * 0.99)
+    sql = f"""
+        INSERT INTO {episerver_activity.fullname}
+        SELECT 'ev' || CAST(i AS VARCHAR), CAST(ts AS DATE), ts, type,
+               CASE WHEN i % 20 >= 2 THEN email END, CASE WHEN i % 20 >= 2 THEN email END,
+               CASE WHEN i % 20 < 6 THEN 'R' || CAST(p AS VARCHAR) END,
+               CAST(1000 + i % 300 AS VARCHAR), CAST(p % 4 AS VARCHAR), '9001',
+               CASE WHEN type = 'click' THEN 'https://shop.example.com/p/' || CAST(u.n AS VARCHAR) || '?utm_source=mail' END,
+               CASE WHEN type = 'click' THEN 'shop.example.com/p/' || CAST(u.n AS VARCHAR) END,
+               CASE WHEN type = 'click' THEN u.h END,
+               i, ts
+        FROM (
+            SELECT i, p, 'user' || CAST(p AS VARCHAR) || '@example.com' AS email,
+                   CASE WHEN (i / 3) % 20 < 10 THEN 'open' WHEN (i / 3) % 20 < 15 THEN 'click'
+                        WHEN (i / 3) % 20 < 19 THEN 'sent' ELSE 'bounce' END AS type,
+                   TIMESTAMPTZ '2026-10-01 00:00:00+00'
+                     + CASE WHEN i > {day_one} THEN {DAYS} * INTERVAL '1 day' + ((i * 37) % 86400) * INTERVAL '1 second'
+                            ELSE ((i * 37) % ({DAYS} * 86400)) * INTERVAL '1 second' END
+                     + (i % 1000) * INTERVAL '1 millisecond' AS ts
+            FROM (SELECT i, (i * 2654435761) % {people} AS p FROM generate_series({first}, {last}) AS g(i)) AS numbered
+        ) AS e JOIN (VALUES {hashes}) AS u(n, h) ON u.n = e.i % {URLS}"""
+    with warehouse.begin() as connection:
+        connection.execute(sa.text(sql))
+
+
+def timed(label: str, action) -> float:
+    _reset_peak_rss()
+    start = time.perf_counter()
+    outcome = action()
+    seconds = time.perf_counter() - start
+    print(f"  {label:<44} {seconds:8.2f} s   peak RSS {peak_rss_mib():7.0f} MiB   {outcome or ''}")
+    return seconds
+
+
+def build(warehouse: WarehouseResource, full: bool):
+    with warehouse.begin() as connection:
+        result = build_profiles(connection, full_rebuild=full)
+    return (f"{result.row_count:,} persons, {result.persons_changed:,} changed, "
+            f"{result.events_merged:,} events merged")
+
+
+def reference(warehouse: WarehouseResource) -> str:
+    with warehouse.begin() as connection:
+        connection.execute(sa.text("DROP TABLE IF EXISTS bench_reference"))
+        connection.execute(sa.text(f"""
+            CREATE TABLE bench_reference AS
+            SELECT coalesce(email, 'r:' || ep_recipient_id) AS person, count(*) AS events,
+                   min(event_ts) AS first_ts, max(event_ts) AS last_ts
+            FROM {episerver_activity.fullname} GROUP BY coalesce(email, 'r:' || ep_recipient_id)"""))
+        return f"{connection.execute(sa.text('SELECT count(*) FROM bench_reference')).scalar():,} groups"
+
+
+def analyze(warehouse: WarehouseResource) -> None:
+    if warehouse.dialect == "postgresql":
+        with warehouse.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sa.text("VACUUM ANALYZE"))
+
+
+def bench(label: str, url: str, events: int, people: int) -> None:
+    print(f"{label}: {events:,} events, {people:,} people")
+    warehouse = WarehouseResource(url=url)
+    ensure_tables(warehouse)
+    day_one = int(events * 0.99)
+    timed(f"generate {day_one:,} events (SQL)", lambda: generate_events(warehouse, 1, day_one, events, people))
+    analyze(warehouse)
+    timed("full build, 99% of the events (warm-up)", lambda: build(warehouse, full=True))
+    timed(f"generate the last day, {events - day_one:,} events", lambda: generate_events(
+        warehouse, day_one + 1, events, events, people))
+    analyze(warehouse)
+    incremental = timed("incremental merge of the last day (1%)", lambda: build(warehouse, full=False))
+    base = timed("reference: GROUP BY person count/min/max", lambda: reference(warehouse))
+    full = timed("full build, all events", lambda: build(warehouse, full=True))
+    print(f"  full / reference {full / base:.2f}x (target <= 2)   "
+          f"incremental / full {incremental / full:.3f} (target <= 0.10)")
+    warehouse.engine.dispose()
+
+
+def postgres_database(server_url: str) -> str:
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return f"{server_url.rpartition('/')[0]}/{name}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--people", type=int, help="default: events / 5")
+    parser.add_argument("--engine", choices=["duckdb", "postgresql", "both"], default="both")
+    parser.add_argument("--postgres-url", default=os.environ.get("EPISERVER_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    people = args.people or max(1, args.events // 5)
+    if args.engine in ("duckdb", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            bench("DuckDB", f"duckdb:///{tmp}/warehouse.duckdb", args.events, people)
+    if args.engine in ("postgresql", "both"):
+        server = None
+        if not args.postgres_url:
+            if not find_postgres_bin():
+                sys.exit("PostgreSQL: no --postgres-url and no initdb on this machine")
+            server = ThrowawayPostgres(find_postgres_bin())
+            args.postgres_url = server.start()
+        try:
+            bench("PostgreSQL", postgres_database(args.postgres_url), args.events, people)
+        finally:
+            if server:
+                server.stop()
+
+
+if __name__ == "__main__":
+    main()
