@@ -24,7 +24,9 @@ def add(ctx: CallContext, pattern, reason) -> None:
 
 def add_all(ctx: CallContext, patterns, reasons) -> None:
     if len(patterns) != len(reasons):
-        raise service_error(f"Array lengths differ: patterns has {len(patterns)}, reasons has {len(reasons)} elements.")
+        raise service_error(
+            f"Array lengths differ: patterns has {len(patterns)}, reasons has {len(reasons)} elements."
+        )
     checked = [_require_pattern(p) for p in patterns]
     client = ctx.client
     with client.lock:

@@ -116,7 +116,9 @@ def send_mails(ctx: CallContext, mailing_id, list_id, recipient_ids) -> list[int
     with client.lock:
         mailing = require_mailing(client, mailing_id)
         if mailing.type != "event":
-            raise service_error(f"Mailing #{mailing_id} is a {mailing.type} mailing; only event mailings can be sent.")
+            raise service_error(
+                f"Mailing #{mailing_id} is a {mailing.type} mailing; only event mailings can be sent."
+            )
         return [int(client.send_mail(mailing_id, list_id, recipient_id or "")) for recipient_id in recipient_ids]
 
 
