@@ -12,7 +12,8 @@ runs counts (other programs on the machine only ever slow a run down). wrk is na
 generator takes little of the two cores from the receiver. Prints requests/s, p99 latency and
 events/s per case and the product/reference ratios against the targets (>= 80% of the reference's
 single-event requests/s with p99 < 25 ms; >= 200,000 events/s in arrays of 100). Afterwards it
-checks that each store holds at least the requests wrk saw answered with 2xx.
+checks that each store holds at least the requests wrk saw answered with 2xx, and measures the
+landing store alone with synchronous=FULL and NORMAL, to show what FULL's durability costs here.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ EVENT = {"type": "CLICK", "recipientId": 1234567, "mailingId": 987654, "userList
 START_DEADLINE_SECONDS = 30
 WARM_UP_SECONDS = 2
 TARGET_RATIO, TARGET_P99_MS, TARGET_ARRAY_EVENTS = 0.80, 25.0, 200_000
+COMMIT_GROUP, STORE_SECONDS = 16, 2  # a typical group under this load (instrumented: 13 to 20 requests)
 
 # wrk prints this table at the end (done() runs once, after all threads); latencies are microseconds.
 LUA = """
@@ -156,6 +158,29 @@ def stored_requests(store: Path) -> int:
         return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
+def store_commit_rates(work: Path, array: int) -> None:
+    """The landing store alone: grouped commits of 16 requests in WAL mode, synchronous FULL vs NORMAL.
+    Shows what the durability of FULL (the WAL fsynced at every commit) costs on this disk."""
+    print(f"\nSQLite WAL, grouped commits of {COMMIT_GROUP} requests, {STORE_SECONDS} s each:")
+    for events in (1, array):
+        body = json.dumps([EVENT] * events if events > 1 else EVENT).encode()
+        for sync in ("FULL", "NORMAL"):
+            store = work / f"store-{sync}-{events}.sqlite3"
+            connection = sqlite3.connect(store, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(f"PRAGMA synchronous={sync}")
+            connection.execute("CREATE TABLE landed (id INTEGER PRIMARY KEY, body BLOB)")
+            started, requests = time.perf_counter(), 0
+            while time.perf_counter() - started < STORE_SECONDS:
+                connection.execute("BEGIN")
+                connection.executemany("INSERT INTO landed (body) VALUES (?)", [(body,)] * COMMIT_GROUP)
+                connection.execute("COMMIT")
+                requests += COMMIT_GROUP
+            connection.close()
+            rate = requests / (time.perf_counter() - started)
+            print(f"  synchronous={sync:<6} {len(body):>6}-byte bodies: {rate:>9,.0f} requests/s = {rate * events:>11,.0f} events/s")
+
+
 def report(reference: dict, product: dict, args) -> bool:
     print(f"\nwrk -t1 -c{args.connections} -d{args.seconds}s, keep-alive, loopback; SQLite WAL synchronous=FULL")
     print(f"{'case':<24}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'events/s':>12}{'non-2xx':>9}")
@@ -201,12 +226,14 @@ def main() -> int:
                        "EPISERVER_RECEIVER_USER": USER, "EPISERVER_RECEIVER_SECRET": SECRET,
                        "EPISERVER_RECEIVER_PORT": str(product_port),
                        "EPISERVER_RECEIVER_STORE_URL": f"sqlite:///{stores['product']}"}
-        product_command = [sys.executable, "-m", "episerver_assets.cli", "webhook-receiver"]
+        script = shutil.which("episerver-assets", path=str(Path(sys.executable).parent))
+        product_command = [script or "episerver-assets", "webhook-receiver"]
         with (running("reference", reference_command, dict(os.environ), reference_port, work) as reference_url,
               running("product", product_command, product_env, product_port, work) as product_url):
             best = measure({"reference": reference_url, "product": product_url}, args, work)
         for name, store in stores.items():
             check_stored(name, store, best[name])
+        store_commit_rates(work, args.array)
     return 0 if report(best["reference"], best["product"], args) else 1
 
 

@@ -1,9 +1,12 @@
-"""A sender trickling its body (slowloris) is cut off with 408 and its connection closed, on a real socket."""
+"""Slow and vanishing senders on a real socket: a body trickled past the deadline (slowloris) gets 408
+and its connection closed; a sender leaving mid-body is a DEBUG line, not an error."""
 
 from __future__ import annotations
 
 import json
+import logging
 import socket
+import threading
 import time
 
 import httpx
@@ -60,3 +63,18 @@ def test_a_body_trickled_past_the_deadline_gets_408_and_frees_the_connection(tmp
     assert other.status_code == 200
     assert [row["body"] for row in stored_rows(store_url)] == [b'{"type":"OPEN"}']
     assert SECRET.encode() not in answer
+
+
+def test_a_sender_leaving_mid_body_stores_nothing_and_logs_no_error(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    store_url = f"sqlite:///{tmp_path / 'landing.sqlite3'}"
+    with running_receiver(receiver_config(store_url)) as (host, port):
+        with socket.create_connection((host, port), timeout=GIVE_UP_SECONDS) as leaving:
+            leaving.sendall(_request_head(100) + b'[{"type": "OPEN"')
+        noticed, deadline = threading.Event(), time.monotonic() + GIVE_UP_SECONDS
+        while "client left before its body was complete" not in caplog.text and time.monotonic() < deadline:
+            noticed.wait(0.01)  # polls the real condition (the receiver's log line) under a deadline
+        after = httpx.post(f"http://{host}:{port}/events", json={"type": "OPEN"}, timeout=5, headers=basic_auth())
+    assert "client left before its body was complete" in caplog.text
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR], caplog.text
+    assert after.status_code == 200 and len(stored_rows(store_url)) == 1

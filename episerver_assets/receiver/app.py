@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timezone
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -69,6 +69,10 @@ def build_app(config: ReceiverConfig) -> Starlette:
             # the next request (uvicorn ends the connection when the response says so).
             closing = {"Connection": "close"} if refusal.status == 408 else None
             return PlainTextResponse(refusal.reason + "\n", status_code=refusal.status, headers=closing)
+        except ClientDisconnect:  # gone before its body was complete: nothing stored, nobody to answer
+            stats.refused += 1
+            log.debug("POST /events client left before its body was complete")
+            return Response(status_code=400)
         row = {"received_at": datetime.now(timezone.utc), "event_count": events, "body": body,
                **_headers_of_interest(headers)}
         try:
