@@ -131,3 +131,17 @@ def test_unsubscribes_add_contains_count_remove(sandbox):
     sandbox.soap.call("RpcUnsubscribe", "remove", args(sessionId=session, recipientId="jo@example.com"))
     assert contains("Jo@Example.com") is False
     assert sandbox.soap.call("RpcUnsubscribe", "getCount", args(sessionId=session)) == 0
+
+
+def test_unsubscribe_to_an_unknown_list_faults_instead_of_succeeding(sandbox):
+    session = sandbox.soap.login()
+
+    fault = sandbox.soap.fault(
+        "RpcUnsubscribe", "addAll", args(sessionId=session, recipientListId=999, recipientIds=["a@example.com"])
+    )
+
+    assert fault.message == (
+        f"broadmail.api.soap11.impl.WebserviceImplException: [{session},{CLIENT_ID},{API_USER}] "
+        "Recipient list #999 does not exist for call: recipientListId='999', recipientIds=[a@example.com]"
+    )
+    assert sandbox.client.unsubscribes == {}

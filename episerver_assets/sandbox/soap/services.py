@@ -75,12 +75,15 @@ def get_list_count(ctx: CallContext, include_test_lists) -> int:
 
 def unsubscribe_add(ctx: CallContext, list_id, recipient_id) -> None:
     """List id 0 is a client-wide unsubscribe; adding an address twice is not an error."""
-    ctx.client.unsubscribe(recipient_id, list_id or None)
+    unsubscribe_add_all(ctx, list_id, [recipient_id])
 
 
 def unsubscribe_add_all(ctx: CallContext, list_id, recipient_ids) -> None:
+    """Any other list id must name a list of the client, else nothing is recorded."""
     client = ctx.client
     with client.lock:
+        if list_id:
+            require_list(client, list_id)
         for recipient_id in recipient_ids:
             client.unsubscribe(recipient_id, list_id or None)
 
