@@ -143,6 +143,8 @@ def test_full_pass_marks_a_deleted_recipient_and_clears_the_mark_when_it_returns
     assert len(rows) == 200 and rows["deleted_at"].notna().sum() == 1
     assert pd.notna(rows.loc[gone, "deleted_at"])
     assert per_list(full, LIST_B)["pass"] == "incremental"
+    assert (materialization(full)["dagster/row_count"].value, materialization(full)["rows_not_deleted"].value) == \
+        (400, 399)
 
     campaign.add_recipient(LIST_A, gone, attributes)
     back = runs.run()

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import sqlalchemy as sa
 
+from ...warehouse import WarehouseResource
 from .list_pass import ListOutcome
+from .recipient_tables import episerver_recipients
 
 _HEADER = ("| list | pass | read | kept | new | updated | restored | marked deleted | watermark |\n"
            "|---|---|---|---|---|---|---|---|---|")
@@ -23,8 +26,16 @@ def _row(outcome: ListOutcome) -> str:
             f"{c.restored} | {c.deleted} | {_iso(outcome) or '-'} |")
 
 
+def table_counts(warehouse: WarehouseResource) -> tuple[int, int]:
+    """(rows, rows not marked deleted) of the whole table."""
+    query = sa.select(sa.func.count(), sa.func.count().filter(episerver_recipients.c.deleted_at.is_(None)))
+    with warehouse.begin() as connection:
+        total, present = connection.execute(query.select_from(episerver_recipients)).one()
+    return total, present
+
+
 def outcome_metadata(
-    outcomes: list[ListOutcome], failed: dict[int, str], total_rows: int, schema: dg.TableSchema, source: Path
+    outcomes: list[ListOutcome], failed: dict[int, str], rows: tuple[int, int], schema: dg.TableSchema, source: Path
 ) -> dict[str, object]:
     per_list = {
         str(o.plan.list_id): {"pass": o.kind, "read": o.read, "kept": o.kept, "new": o.counts.new,
@@ -35,7 +46,8 @@ def outcome_metadata(
     table = "\n".join([_HEADER, *(_row(o) for o in outcomes),
                        *(f"| {list_id} | failed: nothing written | | | | | | | kept |" for list_id in failed)])
     return {
-        "dagster/row_count": total_rows,
+        "dagster/row_count": rows[0],
+        "rows_not_deleted": rows[1],
         "dagster/column_schema": schema,
         "new": sum(o.counts.new for o in outcomes),
         "updated": sum(o.counts.updated for o in outcomes),

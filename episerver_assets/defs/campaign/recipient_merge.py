@@ -5,8 +5,11 @@ The pass's rows are bulk-loaded into a temporary staging table; then, per recipi
 - in the table but different (any seed field or attribute), and not older than the stored row:
   deleted and inserted again (`updated`; `restored` when the stored row was marked deleted);
 - identical: left alone, so `imported_at` says when a row last changed.
-A full pass then stamps `deleted_at` on the list's rows it did not see (`deleted`). Counting first
-and writing after is exact because the caller holds the list's lock for the whole transaction.
+A full pass then stamps `deleted_at` on the list's rows it did not see (`deleted`).
+
+The keys to write are decided once, into a second temporary table, before the recipients table
+changes: a statement that inserts into the table while probing it for absent keys lets PostgreSQL
+pick a nested loop that rescans the growing heap per row (99,000 recipients took 13 minutes).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import sqlalchemy as sa
 from ...warehouse.bulk_load import load_arrow
 
 STAGING = "episerver_recipients_staging"
+WRITES = "episerver_recipients_writes"
 _KEY = "ep_recipient_id"
 _NOT_COMPARED = {"recipient_list_id", _KEY, "last_active_ts", "imported_at", "deleted_at"}
 
@@ -33,50 +37,64 @@ class MergeCounts:
     deleted: int
 
 
-def _staging_table(table: sa.Table) -> sa.Table:
-    columns = [sa.Column(c.name, c.type) for c in table.columns]
-    return sa.Table(STAGING, sa.MetaData(), *columns, prefixes=["TEMPORARY"])
+def _temporary_tables(table: sa.Table) -> tuple[sa.Table, sa.Table]:
+    metadata = sa.MetaData()
+    staged = sa.Table(STAGING, metadata, *(sa.Column(c.name, c.type) for c in table.columns), prefixes=["TEMPORARY"])
+    writes = sa.Table(WRITES, metadata, sa.Column(_KEY, sa.Text), sa.Column("is_new", sa.Boolean),
+                      sa.Column("restored", sa.Boolean), prefixes=["TEMPORARY"])
+    return staged, writes
 
 
-def _conditions(table: sa.Table, staged: sa.Table, list_id: int):
-    same_key = sa.and_(table.c.recipient_list_id == list_id, table.c[_KEY] == staged.c[_KEY])
+def _decide_writes(table: sa.Table, staged: sa.Table, list_id: int) -> sa.Select:
+    """(key, is_new, restored) of every staged recipient that must be written."""
+    stored = sa.and_(table.c.recipient_list_id == list_id, table.c[_KEY] == staged.c[_KEY])
     differs = sa.or_(*(table.c[c.name].is_distinct_from(staged.c[c.name])
                        for c in table.columns if c.name not in _NOT_COMPARED))
     not_older = sa.or_(table.c.ep_modified_date.is_(None), staged.c.ep_modified_date.is_(None),
                        staged.c.ep_modified_date >= table.c.ep_modified_date)
-    restored = table.c.deleted_at.is_not(None)
-    replaced = sa.or_(restored, sa.and_(differs, not_older))
-    return same_key, replaced, restored
+    absent, restored = table.c[_KEY].is_(None), table.c.deleted_at.is_not(None)
+    return (
+        sa.select(staged.c[_KEY], absent, restored)
+        .select_from(staged.outerjoin(table, stored))
+        .where(sa.or_(absent, restored, sa.and_(differs, not_older)))
+    )
+
+
+def _analyze(connection: sa.Connection, *tables: sa.Table) -> None:
+    """PostgreSQL plans with no statistics for fresh temporary tables: give it their sizes."""
+    if connection.dialect.name == "postgresql":
+        for table in tables:
+            connection.execute(sa.text(f"ANALYZE {connection.dialect.identifier_preparer.format_table(table)}"))
 
 
 def merge_list(
     connection: sa.Connection, table: sa.Table, list_id: int, batches: Iterable[pa.RecordBatch], *,
     mark_deletions: bool, stamp: dt.datetime,
 ) -> MergeCounts:
-    staged = _staging_table(table)
+    staged, writes = _temporary_tables(table)
     connection.execute(sa.schema.CreateTable(staged))
     for batch in batches:
         load_arrow(connection, staged, batch)
-    same_key, replaced, restored = _conditions(table, staged, list_id)
-
-    found = sa.exists().where(same_key)
-    new, updated, back = connection.execute(
-        sa.select(
-            sa.func.count().filter(~found),
-            sa.func.count().filter(sa.exists().where(same_key, replaced, ~restored)),
-            sa.func.count().filter(sa.exists().where(same_key, restored)),
-        ).select_from(staged)
-    ).one()
+    _analyze(connection, staged)
+    connection.execute(sa.schema.CreateTable(writes))
+    connection.execute(sa.insert(writes).from_select([_KEY, "is_new", "restored"],
+                                                     _decide_writes(table, staged, list_id)))
+    _analyze(connection, writes)
+    new, restored, replaced = connection.execute(sa.select(
+        sa.func.count().filter(writes.c.is_new), sa.func.count().filter(writes.c.restored), sa.func.count(),
+    )).one()
     unseen = sa.and_(table.c.recipient_list_id == list_id, table.c.deleted_at.is_(None),
                      ~sa.exists().where(staged.c[_KEY] == table.c[_KEY]))
     deleted = connection.execute(sa.select(sa.func.count()).select_from(table).where(unseen)).scalar_one() \
         if mark_deletions else 0
 
-    connection.execute(sa.delete(table).where(table.c.recipient_list_id == list_id,
-                                              sa.exists().where(same_key, replaced)))
+    rewritten = sa.select(writes.c[_KEY]).where(~writes.c.is_new)
+    connection.execute(sa.delete(table).where(table.c.recipient_list_id == list_id, table.c[_KEY].in_(rewritten)))
     names = [c.name for c in table.columns]
-    connection.execute(sa.insert(table).from_select(names, sa.select(*(staged.c[n] for n in names)).where(~found)))
+    connection.execute(sa.insert(table).from_select(
+        names, sa.select(*(staged.c[n] for n in names)).join(writes, writes.c[_KEY] == staged.c[_KEY])))
     if mark_deletions:
         connection.execute(sa.update(table).where(unseen).values(deleted_at=stamp))
+    connection.execute(sa.schema.DropTable(writes))
     connection.execute(sa.schema.DropTable(staged))
-    return MergeCounts(new=new, updated=updated, restored=back, deleted=deleted)
+    return MergeCounts(new=new, updated=replaced - new - restored, restored=restored, deleted=deleted)

@@ -18,13 +18,13 @@ import sqlalchemy as sa
 from pydantic import Field
 
 from ...campaign.errors import CampaignError
-from ...campaign.rest import CampaignRestResource
+from ...campaign.rest import CampaignRestClient, CampaignRestResource
 from ...pools import CAMPAIGN_REST
 from ...warehouse import WarehouseResource
 from .import_plan import plan_passes
 from .import_state import read_states
-from .list_pass import ListOutcome, run_pass
-from .outcome_metadata import outcome_metadata
+from .list_pass import ListOutcome, PassPlan, run_pass
+from .outcome_metadata import outcome_metadata, table_counts
 from .recipient_columns import column_schema, prepare_table
 from .recipient_tables import episerver_recipients as recipients_table
 from .recipients_config import RecipientsConfigError, config_path, load_recipients_config
@@ -47,6 +47,31 @@ def _schema_at_load() -> dg.TableSchema:
         return column_schema({})
 
 
+def _run_passes(
+    context: dg.AssetExecutionContext, client: CampaignRestClient, warehouse: WarehouseResource, table: sa.Table,
+    plans: list[PassPlan],
+) -> tuple[list[ListOutcome], dict[int, str]]:
+    """Each list's pass; a list whose pass fails on Campaign's side is reported and the others go on."""
+    outcomes: list[ListOutcome] = []
+    failed: dict[int, str] = {}
+    for plan in plans:
+        kind = f"full pass ({plan.full_reason})" if plan.full_reason else "incremental pass"
+        context.log.info(f"recipient list {plan.list_id}: {kind}")
+        try:
+            outcome = run_pass(client, warehouse, table, plan)
+        except CampaignError as error:
+            context.log.error(f"recipient list {plan.list_id}: nothing written, watermark kept: {error}")
+            failed[plan.list_id] = str(error)
+            continue
+        counts = outcome.counts
+        context.log.info(
+            f"recipient list {plan.list_id}: read {outcome.read}, kept {outcome.kept}; new {counts.new}, "
+            f"updated {counts.updated}, restored {counts.restored}, marked deleted {counts.deleted}"
+        )
+        outcomes.append(outcome)
+    return outcomes, failed
+
+
 @dg.asset(
     key=ASSET_KEY,
     group_name="campaign",
@@ -64,11 +89,10 @@ def episerver_recipients(
     the seed's fields (`email`, `ep_recipient_id`, `ep_created_date`, `ep_modified_date`,
     `last_active_ts`) and each chosen attribute as a text column `attr_<safe name>`. Incremental passes
     write only recipients changed since the list's watermark; every `full_pass_every_days` days a full
-    pass marks recipients deleted in Campaign with `deleted_at`."""
+    pass marks recipients deleted in Campaign with `deleted_at` (rows stay; filter on `deleted_at IS
+    NULL` for current members). Lists removed from the file keep their rows as last imported."""
     source = config_path()
     now = dt.datetime.now(dt.timezone.utc)
-    outcomes: list[ListOutcome] = []
-    failed: dict[int, str] = {}
     with rest.client() as client:
         try:
             settings = load_recipients_config(source)
@@ -76,25 +100,9 @@ def episerver_recipients(
         except RecipientsConfigError as error:
             raise dg.Failure(description=str(error)) from None
         table = prepare_table(warehouse, list(settings.columns().values()))
-        for plan in plans:
-            kind = f"full pass ({plan.full_reason})" if plan.full_reason else "incremental pass"
-            context.log.info(f"recipient list {plan.list_id}: {kind}")
-            try:
-                outcome = run_pass(client, warehouse, table, plan)
-            except CampaignError as error:
-                context.log.error(f"recipient list {plan.list_id}: nothing written, watermark kept: {error}")
-                failed[plan.list_id] = str(error)
-                continue
-            counts = outcome.counts
-            context.log.info(
-                f"recipient list {plan.list_id}: read {outcome.read}, kept {outcome.kept}; new {counts.new}, "
-                f"updated {counts.updated}, restored {counts.restored}, marked deleted {counts.deleted}"
-            )
-            outcomes.append(outcome)
+        outcomes, failed = _run_passes(context, client, warehouse, table, plans)
 
-    with warehouse.begin() as connection:
-        total = connection.execute(sa.select(sa.func.count()).select_from(recipients_table)).scalar_one()
-    metadata = outcome_metadata(outcomes, failed, total, column_schema(settings.columns()), source)
+    metadata = outcome_metadata(outcomes, failed, table_counts(warehouse), column_schema(settings.columns()), source)
     if failed:
         raise dg.Failure(
             description=f"{len(failed)} recipient list(s) could not be imported: "
