@@ -59,10 +59,15 @@ def describe_call(params: tuple[Param, ...], arguments: list) -> str:
 
 
 def _argument_text(value) -> str:
-    if value is None:
-        return "null"
+    """Scalars quoted (``'42'``), arrays bracketed without quotes (``[a, b]``), as the recorded fault."""
     if isinstance(value, list):
-        return "[" + ", ".join(_argument_text(item).strip("'") for item in value) + "]"
+        return "[" + ", ".join(_plain_text(item) for item in value) + "]"
+    return "null" if value is None else f"'{_plain_text(value)}'"
+
+
+def _plain_text(value) -> str:
+    if isinstance(value, list):
+        return _argument_text(value)
     if isinstance(value, bool):
-        return f"'{str(value).lower()}'"
-    return f"'{value}'"
+        return str(value).lower()
+    return "null" if value is None else str(value)
