@@ -35,10 +35,11 @@ from episerver_assets.defs.activity.activity_tables import episerver_activity  #
 from episerver_assets.defs.activity.urls import url_hash  # noqa: E402
 from episerver_assets.defs.profiles.build import build_profiles  # noqa: E402
 from episerver_assets_tests.postgres_server import ThrowawayPostgres, find_postgres_bin  # noqa: E402
-from episerver_assets_tests.user_profiles_support import ensure_tables  # noqa: E402
+from episerver_assets.defs.profiles.tables import ensure_profile_tables  # noqa: E402
 from episerver_assets.warehouse import WarehouseResource  # noqa: E402
 
 URLS = 50
+GENERATE_BATCH = 1_000_000
 DAYS = 30
 
 
@@ -72,10 +73,11 @@ def generate_events(warehouse: WarehouseResource, first: int, last: int, total: 
                      + CASE WHEN i > {day_one} THEN {DAYS} * INTERVAL '1 day' + ((i * 37) % 86400) * INTERVAL '1 second'
                             ELSE ((i * 37) % ({DAYS} * 86400)) * INTERVAL '1 second' END
                      + (i % 1000) * INTERVAL '1 millisecond' AS ts
-            FROM (SELECT i, (i * 2654435761) % {people} AS p FROM generate_series({first}, {last}) AS g(i)) AS numbered
+            FROM (SELECT i, (i * 2654435761) % {people} AS p FROM generate_series(CAST(:first AS BIGINT), CAST(:last AS BIGINT)) AS g(i)) AS numbered
         ) AS e JOIN (VALUES {hashes}) AS u(n, h) ON u.n = e.i % {URLS}"""
-    with warehouse.begin() as connection:
-        connection.execute(sa.text(sql))
+    for start in range(first, last + 1, GENERATE_BATCH):  # smaller transactions: less memory held
+        with warehouse.begin() as connection:
+            connection.execute(sa.text(sql), {"first": start, "last": min(last, start + GENERATE_BATCH - 1)})
 
 
 def timed(label: str, action) -> float:
@@ -114,7 +116,7 @@ def analyze(warehouse: WarehouseResource) -> None:
 def bench(label: str, url: str, events: int, people: int) -> None:
     print(f"{label}: {events:,} events, {people:,} people")
     warehouse = WarehouseResource(url=url)
-    ensure_tables(warehouse)
+    ensure_profile_tables(warehouse)
     day_one = int(events * 0.99)
     timed(f"generate {day_one:,} events (SQL)", lambda: generate_events(warehouse, 1, day_one, events, people))
     analyze(warehouse)

@@ -10,10 +10,8 @@ import sqlalchemy as sa
 from episerver_assets.defs.activity.activity_tables import episerver_activity
 from episerver_assets.defs.activity.urls import url_hash, url_main
 from episerver_assets.defs.campaign.recipient_tables import episerver_recipients
-from episerver_assets.defs.closed_loop.schemas import RESPONSE_TABLES
-from episerver_assets.defs.closed_loop.warehouse_tables import warehouse_table
-from episerver_assets.defs.profiles.build import CLOSED_LOOP_TABLES, BuildResult, build_profiles
-from episerver_assets.defs.profiles.tables import STATE_TABLES, user_profiles
+from episerver_assets.defs.profiles.build import BuildResult, build_profiles
+from episerver_assets.defs.profiles.tables import closed_loop_table, ensure_profile_tables, user_profiles
 from episerver_assets.warehouse import WarehouseResource
 
 UTC = dt.UTC
@@ -29,13 +27,11 @@ def ms(moment: dt.datetime) -> int:
     return round(moment.timestamp() * 1000)
 
 
-def closed_loop(name: str) -> sa.Table:
-    return warehouse_table(RESPONSE_TABLES[name])
+closed_loop = closed_loop_table
 
 
 def ensure_tables(warehouse: WarehouseResource) -> None:
-    warehouse.ensure_table(episerver_activity, episerver_recipients,
-                           *(closed_loop(name) for name in CLOSED_LOOP_TABLES), *STATE_TABLES, user_profiles)
+    ensure_profile_tables(warehouse)
 
 
 def event(type: str, when: dt.datetime, email: str | None = None, recipient: str | None = None,

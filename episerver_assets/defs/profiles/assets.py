@@ -6,13 +6,10 @@ import sqlalchemy as sa
 
 from ...pools import WAREHOUSE
 from ...warehouse import WarehouseResource
-from ..activity.activity_tables import episerver_activity
-from ..campaign.recipient_tables import episerver_recipients
 from ..closed_loop.checks import asset_key as closed_loop_key
 from ..closed_loop.schemas import RESPONSE_TABLES
-from ..closed_loop.warehouse_tables import warehouse_table
-from .build import CLOSED_LOOP_TABLES, build_profiles
-from .tables import STATE_TABLES, user_profiles
+from .build import build_profiles
+from .tables import CLOSED_LOOP_TABLES, ensure_profile_tables, user_profiles
 
 OWNER = "team:crm-data"
 RECIPIENTS_KEY = dg.AssetKey(["campaign", "episerver_recipients"])
@@ -51,11 +48,10 @@ def user_profiles_asset(config: UserProfilesConfig, warehouse: WarehouseResource
     the closed loop. A person is every address and recipient id linked by an event or a recipient row.
     Each run merges the activity landed since the previous one (a full rebuild on request, or when a
     recipient's address changed); the whole build is one transaction in the warehouse."""
-    warehouse.ensure_table(episerver_activity, episerver_recipients,
-                           *(warehouse_table(RESPONSE_TABLES[t]) for t in CLOSED_LOOP_TABLES),
-                           *STATE_TABLES, user_profiles)
+    ensure_profile_tables(warehouse)
     with warehouse.begin() as connection:
-        result = build_profiles(connection, full_rebuild=config.full_rebuild)
+        result = build_profiles(connection, full_rebuild=config.full_rebuild,
+                                lock_timeout_seconds=warehouse.partition_lock_timeout_seconds)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": result.row_count,
         "dagster/column_schema": column_schema(),

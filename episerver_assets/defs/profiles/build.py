@@ -21,16 +21,18 @@ import sqlalchemy as sa
 
 from ..activity.activity_tables import episerver_activity
 from ..campaign.recipient_tables import episerver_recipients
-from ..closed_loop.schemas import RESPONSE_TABLES
-from ..closed_loop.warehouse_tables import PARTITION_COLUMN, warehouse_table
+from ..closed_loop.warehouse_tables import PARTITION_COLUMN
+from ...warehouse.partition_lock import lock_partition_on_server
 from .activity_facts import fold_new_activity, keys_and_pairs, merge_into_stored
 from .dialect import drop_temp, fragments, run, temp_table
 from .identity import resolve_persons
 from .profile_rows import rebuild_rows
-from .tables import STATE_TABLES, build_state, person_keys, recipient_identities, user_profiles
+from .tables import (
+    CLOSED_LOOP_TABLES, STATE_TABLES, build_state, closed_loop_table, person_keys, recipient_identities,
+    user_profiles,
+)
 
 RECIPIENTS_MARGIN = dt.timedelta(hours=1)
-CLOSED_LOOP_TABLES = ("opens", "clicks", "responses", "unsubscribes")
 TEMP_TABLES = ("pf_delta_facts", "pf_merged_facts", "pf_recipients", "pf_edges", "pf_nodes", "pf_graph",
                "pf_links", "pf_labels", "pf_moves", "pf_affected", "pf_keys", "pf_live_recipients",
                "pf_person_facts", "pf_latest", "pf_collections", "pf_times", "pf_summary", "pf_recipient_dates", "pf_closed_loop")
@@ -48,7 +50,7 @@ class BuildResult:
 
 def _closed_loop_union(select: str) -> str:
     return " UNION ALL ".join(
-        select.format(table=warehouse_table(RESPONSE_TABLES[name]).fullname) for name in CLOSED_LOOP_TABLES)
+        select.format(table=closed_loop_table(name).fullname) for name in CLOSED_LOOP_TABLES)
 
 
 def _changed_identities(connection: sa.Connection) -> int:
@@ -110,9 +112,15 @@ def _remember_recipients(connection: sa.Connection) -> None:
                     "SELECT recipient_list_id, ep_recipient_id, email FROM pf_recipients")
 
 
-def build_profiles(connection: sa.Connection, full_rebuild: bool = False) -> BuildResult:
-    """Merge what is new since the last build (or everything) into `profiles.user_profiles`."""
+def build_profiles(connection: sa.Connection, full_rebuild: bool = False,
+                   lock_timeout_seconds: float = 600.0) -> BuildResult:
+    """Merge what is new since the last build (or everything) into `profiles.user_profiles`.
+
+    Two builds must not both merge the same new events: on PostgreSQL the second waits for the first
+    (an advisory lock held until commit); DuckDB admits one writer and fails the second's commit."""
     f = fragments(connection)
+    if f.name == "postgresql":
+        lock_partition_on_server(connection, user_profiles.fullname, "build", lock_timeout_seconds)
     now = dt.datetime.now(dt.UTC)
     state = run(connection, f"SELECT * FROM {build_state.fullname}").first()
     reason = _why_full(connection, state, full_rebuild)

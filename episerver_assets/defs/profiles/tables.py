@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ...warehouse import WarehouseResource
+from ...warehouse.partition_lock import lock_partition_on_server
+from ..activity.activity_tables import episerver_activity
+from ..campaign.recipient_tables import episerver_recipients
+from ..closed_loop.schemas import RESPONSE_TABLES
+from ..closed_loop.warehouse_tables import warehouse_table
+
 SCHEMA = "profiles"
+CLOSED_LOOP_TABLES = ("opens", "clicks", "responses", "unsubscribes")
 
 metadata = sa.MetaData()
 
@@ -109,3 +117,25 @@ build_state = sa.Table(
 )
 
 STATE_TABLES = (person_keys, activity_facts, recipient_identities, build_state)
+
+POSTGRESQL_INDEXES = (
+    f"CREATE INDEX IF NOT EXISTS user_profile_facts_by_key ON {activity_facts.fullname} (anchor_key)",
+    f"CREATE INDEX IF NOT EXISTS user_profile_keys_by_person ON {person_keys.fullname} (person_key)",
+)
+"""An incremental merge reads the facts and keys of a few persons: PostgreSQL needs an index to find
+them without reading the tables through. DuckDB scans columns fast and its indexes live in memory."""
+
+
+def closed_loop_table(name: str) -> sa.Table:
+    return warehouse_table(RESPONSE_TABLES[name])
+
+
+def ensure_profile_tables(warehouse: WarehouseResource) -> None:
+    """Create the profiles' tables and the input tables they read (empty until their assets run)."""
+    warehouse.ensure_table(episerver_activity, episerver_recipients, *map(closed_loop_table, CLOSED_LOOP_TABLES),
+                           *STATE_TABLES, user_profiles)
+    if warehouse.dialect == "postgresql":
+        with warehouse.begin() as connection:
+            lock_partition_on_server(connection, "warehouse tables", "DDL", warehouse.partition_lock_timeout_seconds)
+            for statement in POSTGRESQL_INDEXES:
+                connection.execute(sa.text(statement))
