@@ -1,5 +1,6 @@
-"""Slow and vanishing senders on a real socket: a body trickled past the deadline (slowloris) gets 408
-and its connection closed; a sender leaving mid-body is a DEBUG line, not an error."""
+"""Slow and vanishing senders on a real socket: a head or body trickled past its deadline (slowloris)
+gets 408 and its connection closed, a silent connection is closed; a sender leaving mid-body is a
+DEBUG line, not an error."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ import threading
 import time
 
 import httpx
+import pytest
+
+from episerver_assets.receiver.head_deadline import HeadDeadlineProtocol
 
 from .receiver_fixtures import SECRET, basic_auth, receiver_config, running_receiver, stored_rows
 
 BODY_DEADLINE_SECONDS = 0.5
 TRICKLE_PACE_SECONDS = 0.05  # the bounded read between two trickled bytes; the body lasts ~100 of them
 GIVE_UP_SECONDS = 10
+HEAD_DEADLINE_SECONDS = 0.5
 
 
 def _request_head(body_length: int) -> bytes:
@@ -78,3 +83,27 @@ def test_a_sender_leaving_mid_body_stores_nothing_and_logs_no_error(tmp_path, ca
     assert "client left before its body was complete" in caplog.text
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR], caplog.text
     assert after.status_code == 200 and len(stored_rows(store_url)) == 1
+
+
+@pytest.fixture
+def short_head_deadline(monkeypatch):
+    monkeypatch.setattr(HeadDeadlineProtocol, "head_deadline_seconds", HEAD_DEADLINE_SECONDS)
+
+
+@pytest.mark.parametrize(("sent", "rest", "answer_start"), [
+    (b"POST /events HTTP/1.1\r\nHost: receiver\r\n", b"X-Slow: " + b"a" * 200, b"HTTP/1.1 408 "),
+    (b"", b"", b""),  # connected, then silent: closed without an answer
+], ids=["trickled head", "silent connection"])
+def test_a_head_trickled_or_never_sent_is_cut_off(tmp_path, short_head_deadline, sent, rest, answer_start):
+    store_url = f"sqlite:///{tmp_path / 'landing.sqlite3'}"
+    with running_receiver(receiver_config(store_url)) as (host, port):
+        with socket.create_connection((host, port), timeout=GIVE_UP_SECONDS) as slow:
+            slow.sendall(sent)
+            started = time.monotonic()
+            answer = _trickle_until_answered(slow, rest)
+            waited = time.monotonic() - started
+        after = httpx.post(f"http://{host}:{port}/events", json={"type": "OPEN"}, timeout=5, headers=basic_auth())
+    assert answer.startswith(answer_start) and (answer_start or answer == b"")
+    assert answer_start == b"" or answer.endswith(b"request head not received in time\n")
+    assert HEAD_DEADLINE_SECONDS * 0.9 <= waited < GIVE_UP_SECONDS / 2
+    assert after.status_code == 200

@@ -10,6 +10,7 @@ import uvicorn
 from ..redaction import mask_passwords
 from .app import build_app
 from .config import ReceiverConfig
+from .head_deadline import HeadDeadlineProtocol
 
 log = logging.getLogger("episerver_assets.receiver")
 
@@ -17,8 +18,8 @@ log = logging.getLogger("episerver_assets.receiver")
 # the proxy always closes an idle connection first and never reuses one the receiver is closing.
 KEEP_ALIVE_SECONDS = 65
 # Open connections plus running requests; beyond it uvicorn answers 503 at once instead of queueing
-# without bound (Campaign retries a 503). Together with the body deadline this caps what slow or idle
-# clients can hold, well under the usual 1024 open files.
+# without bound (Campaign retries a 503). With the head and body deadlines (`head_deadline`, the
+# app's 408) this caps what slow or idle clients can hold, well under the usual 1024 open files.
 MAX_CONCURRENCY = 800
 # Connections the kernel queues while the event loop is busy (a burst of new senders).
 LISTEN_BACKLOG = 1024
@@ -29,7 +30,7 @@ def uvicorn_config(config: ReceiverConfig) -> uvicorn.Config:
     # lines replace uvicorn's access log, which would cost an INFO line per request.
     return uvicorn.Config(build_app(config), host=config.host, port=config.port, log_config=None,
                           access_log=False, timeout_graceful_shutdown=10, timeout_keep_alive=KEEP_ALIVE_SECONDS,
-                          limit_concurrency=MAX_CONCURRENCY, backlog=LISTEN_BACKLOG)
+                          limit_concurrency=MAX_CONCURRENCY, backlog=LISTEN_BACKLOG, http=HeadDeadlineProtocol)
 
 
 def serve(config: ReceiverConfig) -> None:
