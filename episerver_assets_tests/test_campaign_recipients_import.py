@@ -65,7 +65,7 @@ def test_first_import_equals_the_api_content_with_chosen_attributes_only(sandbox
         pd.testing.assert_frame_equal(compared, expected, check_dtype=False, check_names=False)
         assert per_list(result, list_id) | {"watermark": None} == {
             "pass": "full", "read": 200, "kept": 200, "new": 200, "updated": 0, "restored": 0, "deleted": 0,
-            "watermark": None}
+            "rechecked_present": 0, "watermark": None}
         assert runs.state(list_id).watermark is not None
     # Only the chosen fields became columns; list B chose none, so they are empty there.
     attribute_columns = sorted(c for c in runs.rows(LIST_B).columns if c.startswith("attr_"))
@@ -175,3 +175,27 @@ def test_a_newly_chosen_attribute_is_added_as_a_column_and_filled_by_a_full_pass
     assert rows.loc[sample, "attr_zip"] == campaign.lists[LIST_A].recipients[sample].attributes["zip"]
     assert per_list(result, LIST_B)["pass"] == "incremental"
     assert runs.rows(LIST_B)[["attr_zip", "attr_company"]].isna().all().all()
+
+
+def test_a_recipient_that_slips_between_pages_is_asked_for_and_not_marked(sandbox, runs, monkeypatch):
+    """Offset paging over a list that shrinks while it is read skips one recipient; the full pass asks
+    Campaign about each unseen row before marking it."""
+    campaign = sandbox.state.client(1000)
+    runs.configure(TWO_LISTS)
+    assert runs.run().success
+    gone = sorted(campaign.lists[LIST_A].recipients)[30]
+    assert campaign.delete_recipient(LIST_A, gone)
+    skipped = sorted(campaign.lists[LIST_A].recipients)[100]  # first of the third page: slips past
+    select = campaign.select_recipients
+
+    def page_without_skipped(list_id, offset, limit, *args, **kwargs):
+        page, total = select(list_id, offset, limit, *args, **kwargs)
+        return [r for r in page if r.recipient_id != skipped], total
+
+    monkeypatch.setattr(campaign, "select_recipients", page_without_skipped)
+    result = runs.run(full_pass=True)
+    assert result.success
+    counts = per_list(result, LIST_A)
+    assert (counts["read"], counts["deleted"], counts["rechecked_present"]) == (198, 1, 1)
+    rows = runs.rows(LIST_A)
+    assert pd.notna(rows.loc[gone, "deleted_at"]) and pd.isna(rows.loc[skipped, "deleted_at"])

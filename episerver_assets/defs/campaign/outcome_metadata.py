@@ -11,8 +11,8 @@ from ...warehouse import WarehouseResource
 from .list_pass import ListOutcome
 from .recipient_tables import episerver_recipients
 
-_HEADER = ("| list | pass | read | kept | new | updated | restored | marked deleted | watermark |\n"
-           "|---|---|---|---|---|---|---|---|---|")
+_HEADER = ("| list | pass | read | kept | new | updated | restored | marked deleted | unseen, still listed "
+           "| watermark |\n|---|---|---|---|---|---|---|---|---|---|")
 
 
 def _iso(outcome: ListOutcome) -> str | None:
@@ -23,7 +23,7 @@ def _row(outcome: ListOutcome) -> str:
     c = outcome.counts
     kind = f"full ({outcome.plan.full_reason})" if outcome.plan.full_reason else "incremental"
     return (f"| {outcome.plan.list_id} | {kind} | {outcome.read} | {outcome.kept} | {c.new} | {c.updated} | "
-            f"{c.restored} | {c.deleted} | {_iso(outcome) or '-'} |")
+            f"{c.restored} | {c.deleted} | {c.rechecked_present} | {_iso(outcome) or '-'} |")
 
 
 def table_counts(warehouse: WarehouseResource) -> tuple[int, int]:
@@ -40,11 +40,12 @@ def outcome_metadata(
     per_list = {
         str(o.plan.list_id): {"pass": o.kind, "read": o.read, "kept": o.kept, "new": o.counts.new,
                               "updated": o.counts.updated, "restored": o.counts.restored,
-                              "deleted": o.counts.deleted, "watermark": _iso(o)}
+                              "deleted": o.counts.deleted, "rechecked_present": o.counts.rechecked_present,
+                              "watermark": _iso(o)}
         for o in outcomes
     }
     table = "\n".join([_HEADER, *(_row(o) for o in outcomes),
-                       *(f"| {list_id} | failed: nothing written | | | | | | | kept |" for list_id in failed)])
+                       *(f"| {list_id} | failed: nothing written | | | | | | | | kept |" for list_id in failed)])
     return {
         "dagster/row_count": rows[0],
         "rows_not_deleted": rows[1],

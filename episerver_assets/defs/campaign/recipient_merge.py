@@ -5,7 +5,11 @@ The pass's rows are bulk-loaded into a temporary staging table; then, per recipi
 - in the table but different (any seed field or attribute), and not older than the stored row:
   deleted and inserted again (`updated`; `restored` when the stored row was marked deleted);
 - identical: left alone, so `imported_at` says when a row last changed.
-A full pass then stamps `deleted_at` on the list's rows it did not see (`deleted`).
+A full pass then stamps `deleted_at` on the list's rows it did not see (`deleted`). Campaign pages
+by offset, so a recipient removed while the pages are read shifts the later ones and one recipient
+can slip between two pages unseen: when at most RECHECK_LIMIT rows went unseen, each is asked for
+once (`still_listed`) and only those Campaign no longer has are marked. More than that is taken as a
+real clean-up and marked without asking.
 
 The keys to write are decided once, into a second temporary table, before the recipients table
 changes: a statement that inserts into the table while probing it for absent keys lets PostgreSQL
@@ -15,18 +19,25 @@ pick a nested loop that rescans the growing heap per row (99,000 recipients took
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pyarrow as pa
 import sqlalchemy as sa
 
+from ...campaign.rest.recipients import chunked
 from ...warehouse.bulk_load import load_arrow
 
 STAGING = "episerver_recipients_staging"
 WRITES = "episerver_recipients_writes"
 _KEY = "ep_recipient_id"
 _NOT_COMPARED = {"recipient_list_id", _KEY, "last_active_ts", "imported_at", "deleted_at"}
+RECHECK_LIMIT = 500
+"""Unseen recipients asked for one by one before they are marked; each costs one GET."""
+_KEYS_PER_UPDATE = 500
+
+StillListed = Callable[[list[str]], set[str]]
+"""Of these recipient ids, the ones Campaign still has in the list."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,8 @@ class MergeCounts:
     updated: int
     restored: int
     deleted: int
+    rechecked_present: int = 0
+    """unseen by the full pass but still in the list when asked (skipped by offset paging)"""
 
 
 def _temporary_tables(table: sa.Table) -> tuple[sa.Table, sa.Table]:
@@ -67,10 +80,27 @@ def _analyze(connection: sa.Connection, *tables: sa.Table) -> None:
             connection.execute(sa.text(f"ANALYZE {connection.dialect.identifier_preparer.format_table(table)}"))
 
 
+def _mark_deleted(connection: sa.Connection, table: sa.Table, list_id: int, unseen: sa.ColumnElement,
+                  still_listed: StillListed, stamp: dt.datetime) -> tuple[int, int]:
+    """(marked deleted, unseen but still listed) among the list's rows that the full pass did not see."""
+    keys = connection.execute(sa.select(table.c[_KEY]).where(unseen).limit(RECHECK_LIMIT + 1)).scalars().all()
+    if len(keys) > RECHECK_LIMIT:
+        marked = connection.execute(sa.select(sa.func.count()).select_from(table).where(unseen)).scalar_one()
+        connection.execute(sa.update(table).where(unseen).values(deleted_at=stamp))
+        return marked, 0
+    present = still_listed(list(keys))
+    gone = [key for key in keys if key not in present]
+    for chunk in chunked(gone, _KEYS_PER_UPDATE):
+        connection.execute(sa.update(table).where(table.c.recipient_list_id == list_id, table.c[_KEY].in_(chunk))
+                           .values(deleted_at=stamp))
+    return len(gone), len(keys) - len(gone)
+
+
 def merge_list(
     connection: sa.Connection, table: sa.Table, list_id: int, batches: Iterable[pa.RecordBatch], *,
-    mark_deletions: bool, stamp: dt.datetime,
+    still_listed: StillListed | None, stamp: dt.datetime,
 ) -> MergeCounts:
+    """Write the staged pass; `still_listed` makes it a full pass that marks deletions."""
     staged, writes = _temporary_tables(table)
     connection.execute(sa.schema.CreateTable(staged))
     for batch in batches:
@@ -83,18 +113,17 @@ def merge_list(
     new, restored, replaced = connection.execute(sa.select(
         sa.func.count().filter(writes.c.is_new), sa.func.count().filter(writes.c.restored), sa.func.count(),
     )).one()
-    unseen = sa.and_(table.c.recipient_list_id == list_id, table.c.deleted_at.is_(None),
-                     ~sa.exists().where(staged.c[_KEY] == table.c[_KEY]))
-    deleted = connection.execute(sa.select(sa.func.count()).select_from(table).where(unseen)).scalar_one() \
-        if mark_deletions else 0
-
     rewritten = sa.select(writes.c[_KEY]).where(~writes.c.is_new)
     connection.execute(sa.delete(table).where(table.c.recipient_list_id == list_id, table.c[_KEY].in_(rewritten)))
     names = [c.name for c in table.columns]
     connection.execute(sa.insert(table).from_select(
         names, sa.select(*(staged.c[n] for n in names)).join(writes, writes.c[_KEY] == staged.c[_KEY])))
-    if mark_deletions:
-        connection.execute(sa.update(table).where(unseen).values(deleted_at=stamp))
+    deleted = rechecked = 0
+    if still_listed is not None:
+        unseen = sa.and_(table.c.recipient_list_id == list_id, table.c.deleted_at.is_(None),
+                         ~sa.exists().where(staged.c[_KEY] == table.c[_KEY]))
+        deleted, rechecked = _mark_deleted(connection, table, list_id, unseen, still_listed, stamp)
     connection.execute(sa.schema.DropTable(writes))
     connection.execute(sa.schema.DropTable(staged))
-    return MergeCounts(new=new, updated=replaced - new - restored, restored=restored, deleted=deleted)
+    return MergeCounts(new=new, updated=replaced - new - restored, restored=restored, deleted=deleted,
+                       rechecked_present=rechecked)

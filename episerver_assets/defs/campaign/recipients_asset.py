@@ -66,7 +66,8 @@ def _run_passes(
         counts = outcome.counts
         context.log.info(
             f"recipient list {plan.list_id}: read {outcome.read}, kept {outcome.kept}; new {counts.new}, "
-            f"updated {counts.updated}, restored {counts.restored}, marked deleted {counts.deleted}"
+            f"updated {counts.updated}, restored {counts.restored}, marked deleted {counts.deleted}, "
+            f"unseen but still listed {counts.rechecked_present}"
         )
         outcomes.append(outcome)
     return outcomes, failed
