@@ -4,7 +4,11 @@ Campaign has no "modified since" filter, so even an incremental pass reads the w
 only recipients created or modified at or after the watermark. A full pass keeps everyone and marks
 the list's rows it did not see as deleted. Nothing is written until the last page is read: the rows,
 the deletion marks and the new watermark commit in one transaction, under the list's lock, or not at
-all. The kept rows wait in memory as Arrow batches (about 100-200 bytes a recipient plus its chosen
+all. Offset paging over a list that changes while it is read can skip a recipient: a full pass asks
+about the ones it missed before marking them (`recipient_merge.py`); a change an incremental pass
+skipped this way is written by the next full pass at the latest.
+
+The kept rows wait in memory as Arrow batches (about 100-200 bytes a recipient plus its chosen
 attributes, so a full pass of a million recipients holds some 200 MB).
 """
 
