@@ -8,8 +8,9 @@ all. Offset paging over a list that changes while it is read can skip a recipien
 about the ones it missed before marking them (`recipient_merge.py`); a change an incremental pass
 skipped this way is written by the next full pass at the latest.
 
-The kept rows wait in memory as Arrow batches (about 100-200 bytes a recipient plus its chosen
-attributes, so a full pass of a million recipients holds some 200 MB).
+The kept rows wait in memory as Arrow batches, next to the set of ids seen: with three short
+attributes about 140 bytes of Arrow plus 270 of Python a recipient, so a full pass of a million
+recipients holds some 400 MB.
 """
 
 from __future__ import annotations
