@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import dagster as dg
 import pandas as pd
 
 from episerver_assets.sandbox.state import Recipient
@@ -199,3 +200,17 @@ def test_a_recipient_that_slips_between_pages_is_asked_for_and_not_marked(sandbo
     assert (counts["read"], counts["deleted"], counts["rechecked_present"]) == (198, 1, 1)
     rows = runs.rows(LIST_A)
     assert pd.notna(rows.loc[gone, "deleted_at"]) and pd.isna(rows.loc[skipped, "deleted_at"])
+
+
+def test_the_code_locations_job_imports_the_sandbox_with_the_shipped_config(sandbox_env, warehouse_url, monkeypatch):
+    from episerver_assets.definitions import build_definitions
+
+    monkeypatch.delenv("EPISERVER_RECIPIENTS_CONFIG", raising=False)
+    monkeypatch.setenv("EPISERVER_WAREHOUSE_URL", warehouse_url)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = build_definitions().resolve_job_def("campaign_recipients_job").execute_in_process(instance=instance)
+    assert result.success
+    metadata = materialization(result)
+    assert metadata["dagster/row_count"].value == 400 and metadata["new"].value == 400
+    columns = {c.name for c in metadata["dagster/column_schema"].value.columns}
+    assert {"attr_salutation", "attr_firstname", "attr_lastname", "attr_city"} <= columns
