@@ -9,7 +9,12 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from episerver_assets.campaign.errors import CampaignError, CampaignRefusedOperation
+from episerver_assets.campaign.errors import (
+    CampaignConflict,
+    CampaignError,
+    CampaignNotFound,
+    CampaignRefusedOperation,
+)
 from episerver_assets.campaign.rest import RecipientData, UpsertOutcome, WebhookAuthentication
 
 from .campaign_rest_support import LIST, RunningSandbox, running_sandbox, validate_exchanges
@@ -123,3 +128,20 @@ def test_sandbox_recipients_modified_since_watermark(sandbox):
         changed, new_mark = client.recipients_modified_since(LIST, mark)
     assert {r.id for r in changed} == {"w1@example.com", "w3@example.com"}  # w3: at the watermark
     assert new_mark > mark
+
+
+def test_an_unknown_list_is_not_found_and_never_read_as_an_existing_recipient(sandbox):
+    """With the vendor's statuses (404 for an unknown list, 409 only for "exists or blocked"), upsert
+    fails loudly instead of reporting the recipient as refused, and a read finds nobody."""
+    responses: list[httpx.Response] = []
+    with sandbox.client(record=responses) as client:
+        with pytest.raises(CampaignNotFound):
+            client.upsert_recipient(999, RecipientData("new@example.com", {"firstname": "N"}))
+        with pytest.raises(CampaignNotFound):
+            client.add_recipient(999, RecipientData("new@example.com", {"firstname": "N"}))
+        assert client.get_recipient(999, "new@example.com") is None
+        assert client.delete_recipient(999, "new@example.com") is False
+        with pytest.raises(CampaignConflict):  # the list itself: the vendor documents 409 "not assigned"
+            client.recipient_list(999)
+    assert [r.status_code for r in responses][-5:] == [404, 404, 404, 404, 409]
+    assert {"addRecipient", "getRecipient", "deleteRecipient", "getRecipientList"} <= validate_exchanges(responses)

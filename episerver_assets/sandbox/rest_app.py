@@ -10,10 +10,10 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount
+from starlette.routing import Match, Mount, Route
 
 from .faults import FaultSwitch
-from .rest import recipient_lists, recipients, suppressions, webhook_endpoints
+from .rest import recipient_lists, recipients, suppressions, unserved, webhook_endpoints
 from .rest.fault_injection import FaultInjection, admin_routes
 from .rest.recipients import QueryHook
 from .rest.wire import error_response
@@ -30,6 +30,7 @@ def build_rest_app(
     """
     campaign = Starlette(
         routes=[
+            *unserved.routes(),
             *recipient_lists.routes(state),
             *recipients.routes(state, recipient_query_hook),
             *suppressions.routes(state),
@@ -44,9 +45,25 @@ def build_rest_app(
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
-    """Unknown paths and methods answer with Campaign's error body too."""
+    """Unknown paths and methods answer with Campaign's error body too, keeping headers such as `Allow`."""
     assert isinstance(error, HTTPException)
-    return error_response(error.status_code, error.detail)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return error_response(error.status_code, error.detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method served at the request's path: one route per operation, so Starlette's own `Allow`
+    would name only the first route's methods."""
+    served = {
+        method
+        for route in request.app.router.routes
+        if isinstance(route, Route) and route.endpoint is not unserved.not_served
+        and route.matches(request.scope)[0] is not Match.NONE
+        for method in route.methods or ()
+    }
+    return ", ".join(sorted(served))
 
 
 async def _internal_error(request: Request, error: Exception) -> Response:

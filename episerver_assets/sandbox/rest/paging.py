@@ -1,6 +1,7 @@
 """Campaign's paging: `offset`/`limit` in, `{elements, count, offset, limit, links}` out.
 
-`count` is the number of elements in this page (the collections are streamed; totals come from the
+`offset` is read even where the document declares only `limit` (`GET /responses`): the `next`
+links carry it. `count` is the number of elements in this page (the collections are streamed; totals come from the
 separate count endpoints). `links` holds `{"rel": "next", "href": <absolute URL>}` while more
 elements follow, and is empty on the last page.
 """
@@ -12,7 +13,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from .endpoint import query_int
+from .operations import INT32, query
+from .validation import param
 from .wire import invalid_parameter
 
 DEFAULT_LIMIT = 100
@@ -27,8 +29,8 @@ class Paging:
 
     @classmethod
     def from_request(cls, request: Request) -> Paging:
-        offset = query_int(request, "offset", 0)
-        limit = query_int(request, "limit", DEFAULT_LIMIT)
+        offset = _or(param(request, query("offset", INT32)), 0)
+        limit = _or(param(request, query("limit", INT32)), DEFAULT_LIMIT)
         if limit >= LIMIT_CEILING:
             raise invalid_parameter("limit", "Invalid limit request. Change the limit to less than 10000.")
         if limit < 1:
@@ -53,3 +55,7 @@ class Paging:
             "limit": self.limit,
             "links": links,
         }
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value

@@ -9,29 +9,31 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..state import ClientState, RecipientList, SandboxState
-from .endpoint import authenticated, path_int, query_choice
+from .endpoint import arg, authenticated
 from .paging import Paging
 from .wire import ApiError, timestamp
 
-LIST_SORTS = ("name", "created", "modified")
+_LIST = "/{clientId}/recipientlists/{recipientListId}"
 
 
 def routes(state: SandboxState) -> list[Route]:
     return [
-        Route("/{clientId}/users/authenticated", authenticated(state, authenticated_user)),
-        Route("/{clientId}/recipientlists", authenticated(state, select_lists)),
-        Route("/{clientId}/recipientlists/{recipientListId}", authenticated(state, get_list)),
-        Route("/{clientId}/recipientlists/{recipientListId}/fields", authenticated(state, list_fields)),
-        Route("/{clientId}/recipientlists/{recipientListId}/attributeNames", authenticated(state, attribute_names)),
+        Route("/{clientId}/users/authenticated", authenticated(state, "getAuthenticatedUser", authenticated_user)),
+        Route("/{clientId}/recipientlists", authenticated(state, "selectRecipientLists", select_lists)),
+        Route(_LIST, authenticated(state, "getRecipientList", get_list)),
+        Route(_LIST + "/fields", authenticated(state, "getRecipientListFields", list_fields)),
+        Route(_LIST + "/attributeNames", authenticated(state, "getRecipientListAttributeNames", attribute_names)),
     ]
 
 
-def recipient_list(request: Request, client: ClientState) -> RecipientList:
-    """The list named by the path; 409 (Campaign's answer) when this client has no such list."""
-    list_id = path_int(request, "recipientListId")
+def recipient_list(request: Request, client: ClientState, unknown_status: int = 404) -> RecipientList:
+    """The list named by the path, else `unknown_status`: each operation answers what the vendor documents
+    for a list the client does not own (409 "not assigned" for the list itself, 404 for its recipients)."""
+    list_id = arg(request, "recipientListId")
     found = client.lists.get(list_id)
     if found is None:
-        raise ApiError(409, f"Recipient list {list_id} is not assigned to client {client.account.client_id}.")
+        raise ApiError(unknown_status, f"Recipient list {list_id} is not assigned to client "
+                                       f"{client.account.client_id}.")
     return found
 
 
@@ -42,9 +44,8 @@ async def authenticated_user(request: Request, client: ClientState) -> Response:
 
 async def select_lists(request: Request, client: ClientState) -> Response:
     paging = Paging.from_request(request)
-    sort = query_choice(request, "sort", LIST_SORTS, default="created")
-    descending = query_choice(request, "direction", ("ASC", "DESC"), default="ASC") == "DESC"
-    include_test = request.query_params.get("includeTestLists", "true").lower() != "false"
+    sort, descending = arg(request, "sort"), arg(request, "direction") == "DESC"
+    include_test = arg(request, "includeTestLists")
     with client.lock:
         lists = [lst for lst in client.lists.values() if include_test or not lst.test_list]
         lists.sort(key=lambda lst: (getattr(lst, sort), lst.list_id), reverse=descending)
@@ -54,13 +55,13 @@ async def select_lists(request: Request, client: ClientState) -> Response:
 
 async def get_list(request: Request, client: ClientState) -> Response:
     with client.lock:
-        return JSONResponse(render_list(recipient_list(request, client)))
+        return JSONResponse(render_list(recipient_list(request, client, 409)))
 
 
 async def list_fields(request: Request, client: ClientState) -> Response:
     paging = Paging.from_request(request)
     with client.lock:
-        fields = list(recipient_list(request, client).fields)
+        fields = list(recipient_list(request, client, 409).fields)
     elements = [
         {"internalName": f.internal_name, "displayName": f.internal_name, "type": f.type, "required": f.required}
         for f in paging.window(fields)
@@ -70,7 +71,7 @@ async def list_fields(request: Request, client: ClientState) -> Response:
 
 async def attribute_names(request: Request, client: ClientState) -> Response:
     with client.lock:
-        return JSONResponse({"attributeNames": recipient_list(request, client).attribute_names})
+        return JSONResponse({"attributeNames": recipient_list(request, client, 409).attribute_names})
 
 
 def render_list(lst: RecipientList) -> dict[str, Any]:

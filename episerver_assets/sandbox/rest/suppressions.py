@@ -9,37 +9,39 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..state import ClientState, SandboxState
-from .endpoint import authenticated, form_list, query_choice, query_int, query_list
+from .endpoint import arg, authenticated
 from .paging import Paging
 from .wire import ApiError, invalid_parameter, timestamp, without_nulls
 
-MEDIA_TYPES = ("EMAIL", "FAX", "SMS", "LETTER", "PUSH", "PRINT")
-BOUNCE_CATEGORIES = ("hardbounce", "softbounce", "autoresponder", "unknown")
 MAX_UNSUBSCRIBES_PER_CALL = 5000
 
 
 def routes(state: SandboxState) -> list[Route]:
     return [
-        Route("/{clientId}/unsubscribes", authenticated(state, select_unsubscribes), methods=["GET"]),
-        Route("/{clientId}/unsubscribes", authenticated(state, add_unsubscribes), methods=["POST"]),
-        Route("/{clientId}/blacklistentries", authenticated(state, select_blocklist), methods=["GET"]),
-        Route("/{clientId}/blacklistentries", authenticated(state, add_blocklist_entry), methods=["POST"]),
-        Route("/{clientId}/responses", authenticated(state, select_responses), methods=["GET"]),
+        Route("/{clientId}/unsubscribes", authenticated(state, "selectUnsubscribes", select_unsubscribes),
+              methods=["GET"]),
+        Route("/{clientId}/unsubscribes", authenticated(state, "createUnsubscribes", add_unsubscribes),
+              methods=["POST"]),
+        Route("/{clientId}/blacklistentries", authenticated(state, "findAllBlacklistEntries", select_blocklist),
+              methods=["GET"]),
+        Route("/{clientId}/blacklistentries", authenticated(state, "createBlacklistEntry", add_blocklist_entry),
+              methods=["POST"]),
+        Route("/{clientId}/responses", authenticated(state, "selectResponses", select_responses), methods=["GET"]),
     ]
 
 
 async def select_unsubscribes(request: Request, client: ClientState) -> Response:
     paging = Paging.from_request(request)
-    sort = query_choice(request, "sort", ("id", "reason", "recipientListId", "mailingId", "created"), "created")
-    descending = query_choice(request, "direction", ("ASC", "DESC"), default="ASC") == "DESC"
-    wanted = {r.lower() for r in query_list(request, "recipientIds") or []}
-    list_id = query_int(request, "recipientListId")
+    sort, descending = arg(request, "sort"), arg(request, "direction") == "DESC"
+    wanted = {r.lower() for r in arg(request, "recipientIds") or []}
+    list_id, media_type = arg(request, "recipientListId"), arg(request, "mediaType")
     with client.lock:
         entries = [
             dict(e)
             for e in client.unsubscribes.values()
             if (not wanted or e["recipientId"].lower() in wanted)
             and (list_id is None or e.get("recipientListId") == list_id)
+            and (media_type is None or e.get("mediaType") == media_type)
         ]
     key = "recipientId" if sort == "id" else sort
     entries.sort(key=lambda e: (_present_first(e.get(key)), e["recipientId"]), reverse=descending)
@@ -48,19 +50,13 @@ async def select_unsubscribes(request: Request, client: ClientState) -> Response
 
 
 async def add_unsubscribes(request: Request, client: ClientState) -> Response:
-    form = await request.form()
-    recipient_ids, mail_ids = form_list(form, "recipientIds"), form_list(form, "mailIds")
+    recipient_ids, mail_ids = arg(request, "recipientIds") or [], arg(request, "mailIds") or []
     if not recipient_ids and not mail_ids:
         raise ApiError(400, 'Provide "recipientIds" or "mailIds".')
     if len(recipient_ids) + len(mail_ids) > MAX_UNSUBSCRIBES_PER_CALL:
         raise ApiError(400, f"At most {MAX_UNSUBSCRIBES_PER_CALL} ids per call.")
-    list_id = str(form.get("recipientListId") or "")
-    if list_id and not list_id.isdigit():
-        raise invalid_parameter("recipientListId", f"{list_id!r} is not a number")
-    media_type = str(form.get("mediaType") or "") or None
-    if media_type is not None and media_type not in MEDIA_TYPES:
-        raise invalid_parameter("mediaType", f"{media_type!r} is not one of {', '.join(MEDIA_TYPES)}")
-    done = {r: client.unsubscribe(r, int(list_id) if list_id else None, media_type=media_type) for r in recipient_ids}
+    list_id, media_type = arg(request, "recipientListId"), arg(request, "mediaType")
+    done = {r: client.unsubscribe(r, list_id, media_type=media_type) for r in recipient_ids}
     # The sandbox sends no mails, so no mail id can be resolved to a recipient.
     return JSONResponse(
         {
@@ -72,10 +68,9 @@ async def add_unsubscribes(request: Request, client: ClientState) -> Response:
 
 async def select_blocklist(request: Request, client: ClientState) -> Response:
     paging = Paging.from_request(request)
-    sort = query_choice(request, "sort", ("pattern", "reason", "created", "modified"), "created")
-    descending = query_choice(request, "direction", ("ASC", "DESC"), default="ASC") == "DESC"
-    patterns = {p.lower() for p in query_list(request, "pattern") or []}
-    reason = request.query_params.get("reason")
+    sort, descending = arg(request, "sort"), arg(request, "direction") == "DESC"
+    patterns = {p.lower() for p in arg(request, "pattern") or []}
+    reason = arg(request, "reason")
     with client.lock:
         entries = [
             {"pattern": key, **e}
@@ -88,21 +83,19 @@ async def select_blocklist(request: Request, client: ClientState) -> Response:
 
 
 async def add_blocklist_entry(request: Request, client: ClientState) -> Response:
-    form = await request.form()
-    pattern = str(form.get("entry") or "").strip()
+    pattern = arg(request, "entry").strip()
     if not pattern:
         raise invalid_parameter("entry", "is required")
-    entry = client.add_blocklist_entry(pattern, str(form.get("reason") or "") or None)
+    entry = client.add_blocklist_entry(pattern, arg(request, "reason") or None)
     return JSONResponse(_render_blocklist_entry(client, entry), status_code=201)
 
 
 async def select_responses(request: Request, client: ClientState) -> Response:
     """Bounces of one category for some recipients or one mailing; Campaign requires one of the two."""
     paging = Paging.from_request(request)  # the spec names no offset, but `next` links carry one
-    category = query_choice(request, "category", BOUNCE_CATEGORIES)
-    recipient_ids = query_list(request, "recipientIds")
-    mailing_id = query_int(request, "mailingId")
-    if category is None or (recipient_ids is None and mailing_id is None):
+    category, recipient_ids, mailing_id = arg(request, "category"), arg(request, "recipientIds"), arg(
+        request, "mailingId")
+    if recipient_ids is None and mailing_id is None:
         raise ApiError(400, 'Provide "category" and "mailingId" or "recipientIds".')
     if mailing_id is not None and not client.knows_mailing(mailing_id):
         raise ApiError(404, f"Mailing {mailing_id} was not found.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,9 +35,16 @@ def invalid_parameter(name: str, message: str) -> ApiError:
     return ApiError(400, f"Invalid parameter {name}: {message}", [{"property": name, "message": message}])
 
 
-def error_response(status: int, message: str, violations: list[dict[str, str]] | None = None) -> Response:
+def error_response(
+    status: int,
+    message: str,
+    violations: list[dict[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     body = {"httpStatusCode": status, "errorMessage": message, "violations": violations or []}
-    headers = {"WWW-Authenticate": 'Basic realm="Campaign REST API"'} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="Campaign REST API"'
     return JSONResponse(body, status_code=status, headers=headers)
 
 
