@@ -54,15 +54,17 @@ async def _http_error(request: Request, error: Exception) -> Response:
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method served at the request's path: one route per operation, so Starlette's own `Allow`
-    would name only the first route's methods."""
-    served = {
-        method
+    """Every method served at the request's path (one route per operation, so Starlette's own `Allow`
+    names only the first route's). Literal segments win over templates, as at Campaign: `.../count`
+    allows GET only, though `.../{recipientId}` matches it too."""
+    matching = [
+        route
         for route in request.app.router.routes
-        if isinstance(route, Route) and route.endpoint is not unserved.not_served
+        if isinstance(route, Route) and route.endpoint not in (unserved.not_served, unserved.method_not_allowed)
         and route.matches(request.scope)[0] is not Match.NONE
-        for method in route.methods or ()
-    }
+    ]
+    fewest_templates = min((route.path.count("{") for route in matching), default=0)
+    served = {m for route in matching if route.path.count("{") == fewest_templates for m in route.methods or ()}
     return ", ".join(sorted(served))
 
 

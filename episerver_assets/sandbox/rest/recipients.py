@@ -20,6 +20,7 @@ from .endpoint import Handler, arg, authenticated, form_attributes
 from .paging import Paging
 from .recipient_lists import recipient_list
 from .recipient_values import json_attributes, render_recipient
+from .unserved import literal_guard
 from .wire import ApiError, invalid_parameter
 
 QueryHook = Callable[[], Awaitable[None]]
@@ -47,6 +48,8 @@ def routes(state: SandboxState, query_hook: QueryHook | None) -> list[Route]:
         Route(base, authenticated(state, "deleteRecipients", delete_recipients), methods=["DELETE"]),
         Route(base + "/count", authenticated(state, "countRecipients", count), methods=["GET"]),
         Route(base + "/modify", authenticated(state, "modifyRecipientsAttributes", modify_recipients), methods=["PUT"]),
+        literal_guard(base + "/count"),
+        literal_guard(base + "/modify"),
         Route(base + "/{recipientId}", authenticated(state, "getRecipient", get_recipient), methods=["GET"]),
         Route(base + "/{recipientId}", authenticated(state, "modifyRecipientAttributes", update_recipient),
               methods=["POST"]),
