@@ -70,6 +70,12 @@ class Measured:
     p50_ms: float
     failed: int
     events_per_request: int
+    cpu_seconds: float = 0.0  # the receiver process's CPU time (all threads) during the run
+
+    @property
+    def events_per_cpu_second(self) -> float:
+        """What one core sustains, for sizing; unlike requests/s it hardly depends on what else runs."""
+        return self.requests * self.events_per_request / self.cpu_seconds
 
     @property
     def requests_per_second(self) -> float:
@@ -115,29 +121,37 @@ def run_wrk(url: str, body: bytes, events: int, seconds: float, connections: int
     return Measured(requests, duration_us / 1e6, p99_us / 1000, p50_us / 1000, failed, events)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def running(name: str, command: list[str], env: dict, port: int, work: Path) -> Iterator[str]:
+def running(name: str, command: list[str], env: dict, port: int, work: Path) -> Iterator[tuple[str, int]]:
     url = f"http://127.0.0.1:{port}/events"
     with open(work / f"{name}.log", "wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=ROOT)
         try:
             wait_until_answering(process, url)
-            yield url
+            yield url, process.pid
         finally:
             process.terminate()
             process.wait(timeout=30)
 
 
-def measure(urls: dict[str, str], args, work: Path) -> dict[str, dict[str, Measured]]:
+def measure(servers: dict[str, tuple[str, int]], args, work: Path) -> dict[str, dict[str, Measured]]:
     """Per server and case the best of --rounds runs, reference and product taking turns so that the
     load other programs put on the machine hits both alike."""
     bodies = {"single": (json.dumps(EVENT).encode(), 1), "array": (json.dumps([EVENT] * args.array).encode(), args.array)}
-    best: dict[str, dict[str, Measured]] = {name: {} for name in urls}
+    best: dict[str, dict[str, Measured]] = {name: {} for name in servers}
     for case, (body, events) in bodies.items():
         for _ in range(args.rounds):
-            for name, url in urls.items():
+            for name, (url, pid) in servers.items():
                 run_wrk(url, body, events, WARM_UP_SECONDS, args.connections, work)
+                cpu_before = cpu_seconds(pid)
                 result = run_wrk(url, body, events, args.seconds, args.connections, work)
+                result.cpu_seconds = cpu_seconds(pid) - cpu_before
                 print(f"  {name:<9} {case:<6} {result.requests_per_second:>9,.0f} requests/s, p99 {result.p99_ms:.1f} ms")
                 if case not in best[name] or result.requests_per_second > best[name][case].requests_per_second:
                     best[name][case] = result
@@ -183,12 +197,13 @@ def store_commit_rates(work: Path, array: int) -> None:
 
 def report(reference: dict, product: dict, args) -> bool:
     print(f"\nwrk -t1 -c{args.connections} -d{args.seconds}s, keep-alive, loopback; SQLite WAL synchronous=FULL")
-    print(f"{'case':<24}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'events/s':>12}{'non-2xx':>9}")
+    print(f"{'case':<24}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'events/s':>12}{'events/cpu-s':>14}"
+          f"{'non-2xx':>9}")
     for name, results in (("reference", reference), ("product", product)):
         for case, result in results.items():
             label = f"{name} {case}" + (f" x{args.array}" if case == "array" else "")
             print(f"{label:<24}{result.requests_per_second:>12,.0f}{result.p50_ms:>9.1f}{result.p99_ms:>9.1f}"
-                  f"{result.events_per_second:>12,.0f}{result.failed:>9}")
+                  f"{result.events_per_second:>12,.0f}{result.events_per_cpu_second:>14,.0f}{result.failed:>9}")
     single_ratio = product["single"].requests_per_second / reference["single"].requests_per_second
     array_ratio = product["array"].events_per_second / reference["array"].events_per_second
     checks = [
@@ -228,9 +243,9 @@ def main() -> int:
                        "EPISERVER_RECEIVER_STORE_URL": f"sqlite:///{stores['product']}"}
         script = shutil.which("episerver-assets", path=str(Path(sys.executable).parent))
         product_command = [script or "episerver-assets", "webhook-receiver"]
-        with (running("reference", reference_command, dict(os.environ), reference_port, work) as reference_url,
-              running("product", product_command, product_env, product_port, work) as product_url):
-            best = measure({"reference": reference_url, "product": product_url}, args, work)
+        with (running("reference", reference_command, dict(os.environ), reference_port, work) as reference,
+              running("product", product_command, product_env, product_port, work) as product):
+            best = measure({"reference": reference, "product": product}, args, work)
         for name, store in stores.items():
             check_stored(name, store, best[name])
         store_commit_rates(work, args.array)
