@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
 from episerver_assets.defs.profiles.assets import user_profiles_asset
+from episerver_assets.defs.profiles.tables import person_keys
 
 from .user_profiles_support import build, generated_days, load_day, profile_rows
 
@@ -23,6 +25,8 @@ def test_day_by_day_merges_equal_a_full_rebuild(warehouse):
     rebuilt = build(warehouse, full_rebuild=True)
     assert rebuilt.full and rebuilt.row_count == len(incremental)
     assert profile_rows(warehouse) == incremental
+    assert len({row["person_id"] for row in incremental}) == len(incremental)
+    assert warehouse.scalar(f"SELECT count(*) - count(DISTINCT key) FROM {person_keys.fullname}") == 0
 
 
 def test_a_build_without_new_input_changes_nobody(warehouse):
@@ -51,3 +55,23 @@ def test_the_asset_reports_rows_and_persons_changed(warehouse):
     full = dg.materialize([user_profiles_asset], resources=resources,
                           run_config={"ops": {user_profiles_asset.op.name: {"config": {"full_rebuild": True}}}})
     assert full.asset_materializations_for_node(user_profiles_asset.op.name)[0].metadata["build"].value == "full"
+
+
+def test_a_failed_build_leaves_the_previous_profiles(warehouse, monkeypatch):
+    import episerver_assets.defs.profiles.build as build_module
+
+    build(warehouse)
+    load_day(warehouse, generated_days(seed=4, days=1)[0])
+    build(warehouse)
+    before = profile_rows(warehouse)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(build_module, "rebuild_rows", fail)
+    for full in (False, True):
+        with pytest.raises(RuntimeError, match="disk full"):
+            build(warehouse, full_rebuild=full)
+    assert profile_rows(warehouse) == before
+    monkeypatch.undo()
+    assert build(warehouse).events_merged == 0  # the failed builds merged nothing either

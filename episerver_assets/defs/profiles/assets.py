@@ -24,7 +24,7 @@ def column_schema() -> dg.TableSchema:
 
     return dg.TableSchema(
         columns=[dg.TableColumn(c.name, type_name(c), description=c.comment) for c in user_profiles.columns],
-        constraints=dg.TableConstraints(other=["primary key (person_id)"]),
+        constraints=dg.TableConstraints(other=["unique (person_id)"]),
     )
 
 

@@ -71,6 +71,18 @@ def _why_full(connection: sa.Connection, state, asked: bool) -> str | None:
     return None
 
 
+def _empty_state(connection: sa.Connection) -> None:
+    """PostgreSQL deletes the rows, so readers keep seeing the old profiles until the commit. DuckDB
+    would hold every deleted row's undo in memory (tens of millions: beyond its memory limit), so
+    there the tables are dropped and created again inside the transaction."""
+    for table in (*STATE_TABLES, user_profiles):
+        if connection.dialect.name == "postgresql":
+            run(connection, f"DELETE FROM {table.fullname}")
+        else:
+            connection.execute(sa.schema.DropTable(table))
+            connection.execute(sa.schema.CreateTable(table))
+
+
 def _input_marks(connection: sa.Connection) -> tuple:
     """How far each input goes now: activity request id, recipients write time, closed-loop date."""
     recipients = episerver_recipients.fullname
@@ -121,13 +133,14 @@ def build_profiles(connection: sa.Connection, full_rebuild: bool = False,
     f = fragments(connection)
     if f.name == "postgresql":
         lock_partition_on_server(connection, user_profiles.fullname, "build", lock_timeout_seconds)
+    else:  # the temporary tables need no order, and keeping it costs DuckDB memory
+        run(connection, "SET preserve_insertion_order = false")
     now = dt.datetime.now(dt.UTC)
     state = run(connection, f"SELECT * FROM {build_state.fullname}").first()
     reason = _why_full(connection, state, full_rebuild)
     full = reason is not None
     if full:
-        for table in (*STATE_TABLES, user_profiles):
-            run(connection, f"DELETE FROM {table.fullname}")
+        _empty_state(connection)
     activity_mark, recipients_mark, closed_loop_mark = _input_marks(connection)
 
     fold_new_activity(connection, None if full else state.activity_request_id,
@@ -137,12 +150,12 @@ def build_profiles(connection: sa.Connection, full_rebuild: bool = False,
     keys_and_pairs(connection)
     persons_merged = resolve_persons(connection, f)
     merge_into_stored(connection, stored_is_empty=full)
+    events = int(run(connection, "SELECT coalesce(sum(events), 0) FROM pf_delta_facts WHERE field = 'type'").scalar())
+    drop_temp(connection, "pf_delta_facts", "pf_merged_facts")  # the largest: free them before the rows
     # closed-loop rows arriving while there were none before count from the first date on
     _affected_persons(connection, None if full else state.closed_loop_date or dt.date(1970, 1, 1))
     persons_changed = rebuild_rows(connection, f, now)
     _remember_recipients(connection)
-
-    events = int(run(connection, "SELECT coalesce(sum(events), 0) FROM pf_delta_facts WHERE field = 'type'").scalar())
     run(connection, f"DELETE FROM {build_state.fullname}")
     run(connection, f"""INSERT INTO {build_state.fullname}
         (activity_request_id, recipients_written_at, closed_loop_date, built_at)

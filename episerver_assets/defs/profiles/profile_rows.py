@@ -10,7 +10,8 @@ Choices where the seed gives one value and a person has several:
   kept in the sets `emails` and `ep_recipient_ids`.
 - `ep_created_date`, `ep_modified_date`: both from the live recipient row modified last.
 - Closed-loop facts attach to the persons known from recipients or activity by address; an address
-  seen only in closed-loop files makes no profile.
+  seen only in closed-loop files makes no profile, nor does a person whose only records are recipient
+  rows marked deleted (they still link its keys).
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ import datetime as dt
 import sqlalchemy as sa
 
 from ..campaign.recipient_tables import episerver_recipients
-from ..closed_loop.schemas import RESPONSE_TABLES
-from ..closed_loop.warehouse_tables import warehouse_table
 from .dialect import Fragments, run, temp_table
-from .tables import activity_facts, person_keys, user_profiles
+from .tables import activity_facts, closed_loop_table, person_keys, user_profiles
 
 BOUNCES = "('bounce', 'temporary_bounce', 'fatal_bounce')"
 
@@ -74,7 +73,7 @@ def _closed_loop(connection: sa.Connection) -> None:
     def rows(table: str, opens: str, clicks: str, hard: str, unsubs: str, bounce_ts: str, unsub_ts: str) -> str:
         return (f"SELECT lower(user_id) AS address, {opens} AS opens, {clicks} AS clicks, {hard} AS hard, "
                 f"{unsubs} AS unsubs, {bounce_ts} AS bounce_ts, {unsub_ts} AS unsub_ts "
-                f"FROM {warehouse_table(RESPONSE_TABLES[table]).fullname}")
+                f"FROM {closed_loop_table(table).fullname}")
 
     none = "CAST(NULL AS TIMESTAMP)"
     temp_table(connection, "pf_closed_loop", f"""

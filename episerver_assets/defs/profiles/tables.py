@@ -38,8 +38,9 @@ def _ts(name: str, comment: str) -> sa.Column:
 user_profiles = sa.Table(
     "user_profiles",
     metadata,
-    sa.Column("person_id", sa.Text, primary_key=True,
-              comment="md5 of the person's smallest identity key (see identity.py): stable while that key stays"),
+    sa.Column("person_id", sa.Text, nullable=False,
+              comment="md5 of the person's smallest identity key (see identity.py): stable while that key stays; "
+                      "unique"),
     _text("ep_client_id", "clientId of the person's latest event carrying one"),
     _text("email", "unique id: lower-cased address seen last (events: event time; recipients: modified)"),
     _text("last_channel_activities", 'map("email", epochms()) IF type IN (open, click): {"email":<epoch ms>}'),
@@ -76,7 +77,7 @@ user_profiles = sa.Table(
 person_keys = sa.Table(
     "user_profile_keys",
     metadata,
-    sa.Column("key", sa.Text, primary_key=True, comment="'e:' + lower-cased address or 'r:' + recipient id"),
+    sa.Column("key", sa.Text, nullable=False, comment="'e:' + lower-cased address or 'r:' + recipient id; unique"),
     sa.Column("person_key", sa.Text, nullable=False, comment="the smallest key of the person's component"),
     schema=SCHEMA,
     comment="Identity: every known key and the person it belongs to.",
@@ -119,11 +120,15 @@ build_state = sa.Table(
 STATE_TABLES = (person_keys, activity_facts, recipient_identities, build_state)
 
 POSTGRESQL_INDEXES = (
-    f"CREATE INDEX IF NOT EXISTS user_profile_facts_by_key ON {activity_facts.fullname} (anchor_key)",
+    f"CREATE UNIQUE INDEX IF NOT EXISTS user_profiles_by_person ON {user_profiles.fullname} (person_id)",
+    f"CREATE UNIQUE INDEX IF NOT EXISTS user_profile_keys_by_key ON {person_keys.fullname} (key)",
     f"CREATE INDEX IF NOT EXISTS user_profile_keys_by_person ON {person_keys.fullname} (person_key)",
+    f"CREATE INDEX IF NOT EXISTS user_profile_facts_by_key ON {activity_facts.fullname} (anchor_key)",
 )
-"""An incremental merge reads the facts and keys of a few persons: PostgreSQL needs an index to find
-them without reading the tables through. DuckDB scans columns fast and its indexes live in memory."""
+"""An incremental merge reads the rows of a few persons: PostgreSQL needs indexes to find them without
+reading the tables through. The tables declare no primary keys (the build keeps keys unique by
+construction) because DuckDB holds a key's index in memory: millions of keys would not fit in its
+memory limit, and its column scans find a few persons fast enough."""
 
 
 def closed_loop_table(name: str) -> sa.Table:
