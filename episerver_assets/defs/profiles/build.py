@@ -28,7 +28,7 @@ from .dialect import drop_temp, fragments, run, temp_table
 from .identity import resolve_persons
 from .profile_rows import rebuild_rows
 from .tables import (
-    CLOSED_LOOP_TABLES, STATE_TABLES, build_state, closed_loop_table, person_keys, recipient_identities,
+    CLOSED_LOOP_TABLES, POSTGRESQL_INDEXES, STATE_TABLES, build_state, closed_loop_table, person_keys, recipient_identities,
     user_profiles,
 )
 
@@ -72,15 +72,23 @@ def _why_full(connection: sa.Connection, state, asked: bool) -> str | None:
 
 
 def _empty_state(connection: sa.Connection) -> None:
-    """PostgreSQL deletes the rows, so readers keep seeing the old profiles until the commit. DuckDB
-    would hold every deleted row's undo in memory (tens of millions: beyond its memory limit), so
-    there the tables are dropped and created again inside the transaction."""
+    """The state tables are dropped and created again inside the transaction: deleting tens of millions
+    of rows would cost DuckDB their undo in memory (beyond its limit) and PostgreSQL index upkeep
+    during the refill (its indexes come back after it, `_index_state`). The profiles themselves are
+    deleted on PostgreSQL, so its readers keep seeing the old ones until the commit."""
+    postgresql = connection.dialect.name == "postgresql"
     for table in (*STATE_TABLES, user_profiles):
-        if connection.dialect.name == "postgresql":
+        if postgresql and table is user_profiles:
             run(connection, f"DELETE FROM {table.fullname}")
         else:
             connection.execute(sa.schema.DropTable(table))
             connection.execute(sa.schema.CreateTable(table))
+
+
+def _index_state(connection: sa.Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        for statement in POSTGRESQL_INDEXES:
+            run(connection, statement)
 
 
 def _input_marks(connection: sa.Connection) -> tuple:
@@ -162,5 +170,7 @@ def build_profiles(connection: sa.Connection, full_rebuild: bool = False,
         VALUES (:activity, :recipients, :closed_loop, :now)""",
         activity=activity_mark, recipients=recipients_mark, closed_loop=closed_loop_mark, now=now)
     drop_temp(connection, *TEMP_TABLES)
+    if full:
+        _index_state(connection)
     row_count = int(run(connection, f"SELECT count(*) FROM {user_profiles.fullname}").scalar())
     return BuildResult(full, reason or "incremental", events, persons_changed, persons_merged, row_count)
