@@ -132,3 +132,19 @@ def test_the_secret_never_reaches_the_log(basic_client, caplog):
     request_lines = [record for record in caplog.records if "POST /events" in record.getMessage()]
     assert len(request_lines) == 2 and all(record.levelno == logging.DEBUG for record in request_lines)
     assert SECRET not in caplog.text
+
+
+def test_other_methods_and_paths_are_starlettes_404_and_405(basic_client):
+    assert basic_client.get("/events", headers=basic_auth()).status_code == 405
+    assert basic_client.post("/elsewhere", json=EVENT, headers=basic_auth()).status_code == 404
+
+
+def test_an_unexpected_error_is_a_500_logged_without_the_secret(basic_client, store_url, monkeypatch, caplog):
+    def broken(_body, _max_events):
+        raise RuntimeError("parser broke")
+
+    monkeypatch.setattr("episerver_assets.receiver.app.count_events", broken)
+    response = basic_client.post("/events", json=EVENT, headers=basic_auth())
+    assert (response.status_code, response.text) == (500, "internal error\n")
+    assert "POST /events 500" in caplog.text and "parser broke" in caplog.text and SECRET not in caplog.text
+    assert stored_rows(store_url) == []
