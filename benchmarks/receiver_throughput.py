@@ -1,7 +1,7 @@
 """Webhook receiver throughput with `wrk` on loopback: the product against a minimal reference, same run.
 
     apt-get install -y wrk
-    .venv/bin/python benchmarks/receiver_throughput.py [--seconds 10] [--connections 32] [--array 100]
+    .venv/bin/python benchmarks/receiver_throughput.py [--seconds 10] [--rounds 2] [--connections 32] [--array 100]
 
 Starts the reference (`receiver_reference.py`: Starlette + uvicorn that only authenticates, parses
 the JSON and appends the body to SQLite in WAL mode with `synchronous=FULL` and grouped commits) and
@@ -31,10 +31,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from receiver_wrk import Measured, cpu_seconds, run_wrk  # this script's directory is on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 USER, SECRET = "campaign-webhook", "benchmark-secret"  # as in receiver_reference.py
@@ -46,48 +46,6 @@ START_DEADLINE_SECONDS = 30
 WARM_UP_SECONDS = 2
 TARGET_RATIO, TARGET_P99_MS, TARGET_ARRAY_EVENTS = 0.80, 25.0, 200_000
 COMMIT_GROUP, STORE_SECONDS = 16, 2  # a typical group under this load (instrumented: 13 to 20 requests)
-
-# wrk prints this table at the end (done() runs once, after all threads); latencies are microseconds.
-LUA = """
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = %s
-wrk.body = %s
-done = function(summary, latency, requests)
-  local bad = summary.errors.status + summary.errors.connect + summary.errors.read
-            + summary.errors.write + summary.errors.timeout
-  io.write(string.format("RESULT %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
-                         latency:percentile(99), latency:percentile(50), bad))
-end
-"""
-
-
-@dataclass
-class Measured:
-    requests: int
-    seconds: float
-    p99_ms: float
-    p50_ms: float
-    failed: int
-    events_per_request: int
-    cpu_seconds: float = 0.0  # the receiver process's CPU time (all threads) during the run
-
-    @property
-    def events_per_cpu_second(self) -> float:
-        """What one core sustains, for sizing; unlike requests/s it hardly depends on what else runs."""
-        return self.requests * self.events_per_request / self.cpu_seconds
-
-    @property
-    def requests_per_second(self) -> float:
-        return self.requests / self.seconds
-
-    @property
-    def events_per_second(self) -> float:
-        return self.requests_per_second * self.events_per_request
-
-
-def lua_string(text: str) -> str:
-    return "[==[" + text + "]==]"
 
 
 def free_port() -> int:
@@ -111,22 +69,6 @@ def wait_until_answering(process: subprocess.Popen, url: str) -> None:
     raise SystemExit(f"the receiver at {url} did not answer within {START_DEADLINE_SECONDS} s")
 
 
-def run_wrk(url: str, body: bytes, events: int, seconds: float, connections: int, scripts: Path) -> Measured:
-    script = scripts / f"post_{events}.lua"
-    script.write_text(LUA % (lua_string(AUTHORIZATION), lua_string(body.decode())))
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(script), url]
-    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
-    line = next(row for row in output.splitlines() if row.startswith("RESULT "))
-    requests, duration_us, p99_us, p50_us, failed = map(int, line.split()[1:])
-    return Measured(requests, duration_us / 1e6, p99_us / 1000, p50_us / 1000, failed, events)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 @contextlib.contextmanager
 def running(name: str, command: list[str], env: dict, port: int, work: Path) -> Iterator[tuple[str, int]]:
     url = f"http://127.0.0.1:{port}/events"
@@ -148,9 +90,9 @@ def measure(servers: dict[str, tuple[str, int]], args, work: Path) -> dict[str, 
     for case, (body, events) in bodies.items():
         for _ in range(args.rounds):
             for name, (url, pid) in servers.items():
-                run_wrk(url, body, events, WARM_UP_SECONDS, args.connections, work)
+                run_wrk(url, AUTHORIZATION, body, events, WARM_UP_SECONDS, args.connections, work)
                 cpu_before = cpu_seconds(pid)
-                result = run_wrk(url, body, events, args.seconds, args.connections, work)
+                result = run_wrk(url, AUTHORIZATION, body, events, args.seconds, args.connections, work)
                 result.cpu_seconds = cpu_seconds(pid) - cpu_before
                 print(f"  {name:<9} {case:<6} {result.requests_per_second:>9,.0f} requests/s, p99 {result.p99_ms:.1f} ms")
                 if case not in best[name] or result.requests_per_second > best[name][case].requests_per_second:
