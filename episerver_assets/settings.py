@@ -132,6 +132,8 @@ _REGISTRY = (
             "largest request body the receiver accepts, in bytes"),
     Setting("EPISERVER_RECEIVER_MAX_EVENTS", kinds.int_between(1, 100000), "1000",
             "most events the receiver accepts in one array"),
+    Setting("EPISERVER_RECEIVER_BODY_TIMEOUT_SECONDS", kinds.int_between(1, 3600), "30",
+            "seconds a sender may take to deliver a request body before the receiver answers 408 and closes"),
     Setting("EPISERVER_RECEIVER_PUBLIC_URL", kinds.http_url, _receiver_public_url,
             "URL Campaign posts webhook events to (default: the receiver's own address + /events)"),
     Setting("EPISERVER_ACTIVITY_EVENT_TYPES", _event_types, "",

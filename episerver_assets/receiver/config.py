@@ -36,6 +36,7 @@ class ReceiverConfig:
             store_url=settings["EPISERVER_RECEIVER_STORE_URL"],
             max_body_bytes=settings["EPISERVER_RECEIVER_MAX_BODY_BYTES"],
             max_events=settings["EPISERVER_RECEIVER_MAX_EVENTS"],
+            body_read_seconds=float(settings["EPISERVER_RECEIVER_BODY_TIMEOUT_SECONDS"]),
         )
 
     def __repr__(self) -> str:  # the secret must never reach a log line through a repr
