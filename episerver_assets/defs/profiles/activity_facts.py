@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from ..activity.activity_tables import episerver_activity
 from .dialect import run, temp_table
-from .tables import activity_facts
+from .tables import FACTS_UNIQUE_KEY, activity_facts
 
 FIELD_VALUES = {
     "type": "e.type",
@@ -33,27 +33,42 @@ FIELD_VALUES = {
 
 def fold_new_activity(connection: sa.Connection, after_request_id: int | None, up_to_request_id: int) -> None:
     """pf_delta_facts: the activity landed in (after_request_id, up_to_request_id], folded."""
-    since = "" if after_request_id is None else "AND e.landed_request_id > :after"
+    source = episerver_activity.fullname
+    if after_request_id is not None:
+        # a day's events: one scan picks them out, the eight branches below read the small copy
+        temp_table(connection, "pf_new_events", f"""
+            SELECT * FROM {source} WHERE landed_request_id > :after AND landed_request_id <= :up_to""",
+                   after=after_request_id, up_to=up_to_request_id)
+        source = "pf_new_events"
     anchor = "CASE WHEN e.email <> '' THEN 'e:' || lower(e.email) ELSE 'r:' || e.ep_recipient_id END"
     # one branch per field, each keeping only its non-empty values, rather than a cross join that
     # multiplies every event by eight and filters afterwards
     spread = " UNION ALL ".join(
         f"SELECT {anchor} AS anchor_key, '{field}' AS field, {value} AS value, e.event_ts "
-        f"FROM {episerver_activity.fullname} AS e WHERE {value} <> '' AND e.landed_request_id <= :up_to {since}"
+        f"FROM {source} AS e WHERE {value} <> '' AND e.landed_request_id <= :up_to"
         for field, value in FIELD_VALUES.items())
     temp_table(connection, "pf_delta_facts", f"""
         SELECT anchor_key, field, value, count(*) AS events, min(event_ts) AS first_ts, max(event_ts) AS last_ts
         FROM ({spread}) AS spread
         WHERE anchor_key IS NOT NULL
-        GROUP BY anchor_key, field, value""", after=after_request_id, up_to=up_to_request_id)
+        GROUP BY anchor_key, field, value""", up_to=up_to_request_id)
 
 
 def merge_into_stored(connection: sa.Connection, stored_is_empty: bool) -> None:
-    """Add pf_delta_facts to the stored facts (sums, least firsts, greatest lasts)."""
+    """Add pf_delta_facts to the stored facts (sums, least firsts, greatest lasts).
+
+    PostgreSQL upserts through its unique index (a day touches a few of tens of millions of rows);
+    DuckDB, without indexes, rewrites the rows it matches."""
     stored = activity_facts.fullname
     columns = "anchor_key, field, value, events, first_ts, last_ts"
     if stored_is_empty:
         run(connection, f"INSERT INTO {stored} ({columns}) SELECT {columns} FROM pf_delta_facts")
+        return
+    if connection.dialect.name == "postgresql":
+        run(connection, f"""
+            INSERT INTO {stored} AS s ({columns}) SELECT {columns} FROM pf_delta_facts
+            ON CONFLICT {FACTS_UNIQUE_KEY} DO UPDATE SET events = s.events + excluded.events,
+                first_ts = least(s.first_ts, excluded.first_ts), last_ts = greatest(s.last_ts, excluded.last_ts)""")
         return
     same_row = ("EXISTS (SELECT 1 FROM pf_delta_facts d WHERE d.anchor_key = s.anchor_key "
                 "AND d.field = s.field AND d.value = s.value)")

@@ -28,14 +28,15 @@ from .dialect import drop_temp, fragments, run, temp_table
 from .identity import resolve_persons
 from .profile_rows import rebuild_rows
 from .tables import (
-    CLOSED_LOOP_TABLES, POSTGRESQL_INDEXES, STATE_TABLES, build_state, closed_loop_table, person_keys, recipient_identities,
-    user_profiles,
+    CLOSED_LOOP_TABLES, POSTGRESQL_INDEXES, STATE_TABLES, build_state, closed_loop_table, person_keys,
+    recipient_identities, user_profiles,
 )
 
 RECIPIENTS_MARGIN = dt.timedelta(hours=1)
-TEMP_TABLES = ("pf_delta_facts", "pf_merged_facts", "pf_recipients", "pf_edges", "pf_nodes", "pf_graph",
-               "pf_links", "pf_labels", "pf_moves", "pf_affected", "pf_keys", "pf_live_recipients",
-               "pf_person_facts", "pf_latest", "pf_collections", "pf_times", "pf_summary", "pf_recipient_dates", "pf_closed_loop")
+TEMP_TABLES = ("pf_new_events", "pf_delta_facts", "pf_merged_facts", "pf_recipients", "pf_edges", "pf_nodes",
+               "pf_graph", "pf_links", "pf_labels", "pf_moves", "pf_affected", "pf_keys", "pf_live_recipients",
+               "pf_person_facts", "pf_latest", "pf_collections", "pf_times", "pf_summary", "pf_recipient_dates",
+               "pf_closed_loop")
 
 
 @dataclass(frozen=True)
@@ -159,18 +160,19 @@ def build_profiles(connection: sa.Connection, full_rebuild: bool = False,
     persons_merged = resolve_persons(connection, f)
     merge_into_stored(connection, stored_is_empty=full)
     events = int(run(connection, "SELECT coalesce(sum(events), 0) FROM pf_delta_facts WHERE field = 'type'").scalar())
-    drop_temp(connection, "pf_delta_facts", "pf_merged_facts")  # the largest: free them before the rows
+    drop_temp(connection, "pf_new_events", "pf_delta_facts", "pf_merged_facts")  # the largest: free them early
     # closed-loop rows arriving while there were none before count from the first date on
     _affected_persons(connection, None if full else state.closed_loop_date or dt.date(1970, 1, 1))
-    persons_changed = rebuild_rows(connection, f, now)
+    deleted, persons_changed = rebuild_rows(connection, f, now)
+    row_count = (0 if full else state.profiles or 0) - deleted + persons_changed
     _remember_recipients(connection)
     run(connection, f"DELETE FROM {build_state.fullname}")
     run(connection, f"""INSERT INTO {build_state.fullname}
-        (activity_request_id, recipients_written_at, closed_loop_date, built_at)
-        VALUES (:activity, :recipients, :closed_loop, :now)""",
-        activity=activity_mark, recipients=recipients_mark, closed_loop=closed_loop_mark, now=now)
+        (activity_request_id, recipients_written_at, closed_loop_date, profiles, built_at)
+        VALUES (:activity, :recipients, :closed_loop, :profiles, :now)""",
+        activity=activity_mark, recipients=recipients_mark, closed_loop=closed_loop_mark, profiles=row_count,
+        now=now)
     drop_temp(connection, *TEMP_TABLES)
     if full:
         _index_state(connection)
-    row_count = int(run(connection, f"SELECT count(*) FROM {user_profiles.fullname}").scalar())
     return BuildResult(full, reason or "incremental", events, persons_changed, persons_merged, row_count)

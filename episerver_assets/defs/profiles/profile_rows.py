@@ -130,16 +130,17 @@ def _summary(connection: sa.Connection, f: Fragments) -> None:
                                          "GROUP BY c.person_key")
 
 
-def rebuild_rows(connection: sa.Connection, f: Fragments, now: dt.datetime) -> int:
-    """Replace the affected persons' rows (and drop those of persons merged away, pf_moves)."""
+def rebuild_rows(connection: sa.Connection, f: Fragments, now: dt.datetime) -> tuple[int, int]:
+    """Replace the affected persons' rows (and drop those of persons merged away, pf_moves);
+    returns the rows deleted and inserted."""
     _person_facts(connection)
     _latest_values(connection, f)
     _summary(connection, f)
     _closed_loop(connection)
     profiles = user_profiles.fullname
-    run(connection, f"""
+    deleted = run(connection, f"""
         DELETE FROM {profiles} WHERE person_id IN (
-            SELECT md5(person_key) FROM pf_affected UNION SELECT md5(old_key) FROM pf_moves)""")
+            SELECT md5(person_key) FROM pf_affected UNION SELECT md5(old_key) FROM pf_moves)""").rowcount
     columns = ", ".join(c.name for c in user_profiles.columns)
     inserted = run(connection, f"""
         INSERT INTO {profiles} ({columns})
@@ -157,4 +158,4 @@ def rebuild_rows(connection: sa.Connection, f: Fragments, now: dt.datetime) -> i
         LEFT JOIN pf_times t ON t.person_key = x.person_key
         LEFT JOIN pf_recipient_dates rd ON rd.person_key = x.person_key
         LEFT JOIN pf_closed_loop cl ON cl.person_key = x.person_key""", now=now).rowcount
-    return int(inserted)
+    return int(deleted), int(inserted)

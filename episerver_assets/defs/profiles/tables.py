@@ -112,6 +112,7 @@ build_state = sa.Table(
     sa.Column("activity_request_id", sa.BigInteger, comment="landed_request_id merged up to"),
     _ts("recipients_written_at", "latest imported_at/deleted_at of the recipient rows merged"),
     sa.Column("closed_loop_date", sa.Date, comment="latest closed-loop partition merged (re-read next time)"),
+    sa.Column("profiles", sa.BigInteger, comment="rows in user_profiles after the build (counting them is slow)"),
     _ts("built_at", "commit time of the build"),
     schema=SCHEMA,
     comment="Where the last build stopped; empty means the next build is a full one.",
@@ -119,11 +120,14 @@ build_state = sa.Table(
 
 STATE_TABLES = (person_keys, activity_facts, recipient_identities, build_state)
 
+FACTS_UNIQUE_KEY = "(anchor_key, field, md5(value))"
+"""md5 of the value: a link can outgrow a B-tree entry (about 2.7 kB)."""
+
 POSTGRESQL_INDEXES = (
     f"CREATE UNIQUE INDEX IF NOT EXISTS user_profiles_by_person ON {user_profiles.fullname} (person_id)",
     f"CREATE UNIQUE INDEX IF NOT EXISTS user_profile_keys_by_key ON {person_keys.fullname} (key)",
     f"CREATE INDEX IF NOT EXISTS user_profile_keys_by_person ON {person_keys.fullname} (person_key)",
-    f"CREATE INDEX IF NOT EXISTS user_profile_facts_by_key ON {activity_facts.fullname} (anchor_key)",
+    f"CREATE UNIQUE INDEX IF NOT EXISTS user_profile_facts_by_key ON {activity_facts.fullname} {FACTS_UNIQUE_KEY}",
 )
 """An incremental merge reads the rows of a few persons: PostgreSQL needs indexes to find them without
 reading the tables through. The tables declare no primary keys (the build keeps keys unique by
