@@ -26,7 +26,7 @@ from episerver_assets.campaign.sftp.connection import SftpConnection, SftpSettin
 from episerver_assets.campaign.sftp.download import ResumableDownload
 from episerver_assets.campaign.sftp.failures import to_campaign_error, transient_reason
 from episerver_assets.campaign.sftp.models import RemoteFile
-from episerver_assets.campaign.sftp.upload import RestartableUpload
+from episerver_assets.campaign.sftp.upload import RestartableUpload, stat_or_none
 
 
 logger = logging.getLogger("episerver_assets.campaign.sftp")
@@ -107,6 +107,11 @@ class SftpSession:
         """Name, size and mtime of one remote file."""
         attrs = self._run("stat", remote_path, lambda sftp: sftp.stat(remote_path))
         return RemoteFile.from_attributes(remote_path.rsplit("/", 1)[-1], attrs)
+
+    def find(self, remote_path: str) -> RemoteFile | None:
+        """Like `stat`, but None when the file or its directory does not exist."""
+        attrs = self._run("stat", remote_path, lambda sftp: stat_or_none(sftp, remote_path))
+        return None if attrs is None else RemoteFile.from_attributes(posixpath.basename(remote_path), attrs)
 
     def list(self, directory: str, pattern: str = "*.csv") -> builtins.list[RemoteFile]:
         """Regular files in `directory` whose names match the fnmatch `pattern`, sorted by name."""

@@ -28,7 +28,7 @@ def temporary_name(final_name: str) -> str:
     return f".{final_name}.part"
 
 
-def _stat_or_none(sftp: paramiko.SFTPClient, path: str) -> paramiko.SFTPAttributes | None:
+def stat_or_none(sftp: paramiko.SFTPClient, path: str) -> paramiko.SFTPAttributes | None:
     try:
         return sftp.stat(path)
     except OSError as exc:
@@ -91,16 +91,16 @@ class RestartableUpload:
                 raise
             logger.debug("SFTP posix-rename unsupported (%s); falling back to remove + rename", exc)
         # Plain SFTP rename refuses to overwrite, hence the remove first.
-        if _stat_or_none(sftp, self.final_path) is not None:
+        if stat_or_none(sftp, self.final_path) is not None:
             sftp.remove(self.final_path)
         sftp.rename(self.temp_path, self.final_path)
 
     def _resolve_interrupted_rename(self, sftp: paramiko.SFTPClient) -> paramiko.SFTPAttributes:
-        final = _stat_or_none(sftp, self.final_path)
+        final = stat_or_none(sftp, self.final_path)
         if final is not None and final.st_size == self.size:
             logger.info("SFTP upload %s: the rename completed before the connection dropped", self.final_path)
             return final
-        temp = _stat_or_none(sftp, self.temp_path)
+        temp = stat_or_none(sftp, self.temp_path)
         if temp is not None and temp.st_size == self.size:
             self._rename(sftp)
             return self._verified(sftp, self.final_path)
