@@ -16,13 +16,16 @@ from .file_names import reserve_file_name
 from .ledger import RESERVED, Send, find_send, mark_uploaded
 from .recipients import profile_rows
 from .server_files import was_delivered
-from .subscriber_file import subscriber_csv, subscriber_frame
+from .subscriber_file import SubscriberFileError, subscriber_csv, subscriber_frame
 
 
 def build_file(config: ClosedLoopSendConfig, warehouse: WarehouseResource) -> tuple[pd.DataFrame, bytes]:
     fields = config.personalisation_fields
     rows = config.rows if config.rows is not None else profile_rows(warehouse, fields, config.max_recipients)
-    frame = subscriber_frame(rows, config.broadmail_id, config.wave_id, [f.name for f in fields])
+    try:
+        frame = subscriber_frame(rows, config.broadmail_id, config.wave_id, [f.name for f in fields])
+    except SubscriberFileError as invalid:
+        raise dg.Failure(str(invalid)) from None
     return frame, subscriber_csv(frame)
 
 
