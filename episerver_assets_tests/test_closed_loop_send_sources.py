@@ -89,3 +89,13 @@ def test_an_error_file_reaches_the_failure_with_addresses_masked(upload_dir, sen
     [row] = ledger_rows(duckdb_url)
     assert f"{row['file_name']}: line 2: recipient *** rejected by the mailing" in message
     assert "example.com" not in message and "example.com" not in row["error"]
+
+
+def test_personalisation_fields_must_name_profile_columns(upload_dir, send, duckdb_url):
+    ensure_profile_tables(WarehouseResource(url=duckdb_url))
+    fields = [{"name": "score", "profile_column": "no_such_column"}, {"name": "bare"}]
+
+    result = send("bad-fields", None, personalisation_fields=fields)
+
+    assert "personalisation fields ['score', 'bare'] need a profile_column" in failure_of(result)
+    assert ledger_rows(duckdb_url) == []

@@ -8,7 +8,7 @@ from ...warehouse import WarehouseResource
 from . import server_files
 from .config import ClosedLoopSendConfig
 from .delivery import deliver
-from .ledger import FAILED, UPLOADED, Send, ensure_ledger, find_send, record_outcome, sends
+from .ledger import FAILED, UPLOADED, Send, ensure_ledger, record_outcome, sends
 from .server_files import ImportOutcome
 from .subscriber_file import FIXED_COLUMNS
 
@@ -62,7 +62,7 @@ def subscribers_upload(
     ensure_ledger(warehouse)
     with sftp.open_session() as session:
         send = deliver(context, config, warehouse, session, sftp.upload_dir, send_id)
-    outcome = _outcome(context, config, warehouse, sftp, find_send(warehouse, send_id) or send)
+    outcome = _outcome(context, config, warehouse, sftp, send)
     metadata = {
         "send_id": send_id,
         "file_name": send.file_name,

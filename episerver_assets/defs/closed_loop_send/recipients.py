@@ -26,9 +26,9 @@ def profile_rows(
 
     The profiles hold no salutation or names, so those columns stay empty.
     """
-    unknown = [f.profile_column for f in fields if f.profile_column not in user_profiles.c]
+    unknown = [f.name for f in fields if f.profile_column is None or f.profile_column not in user_profiles.c]
     if unknown:
-        raise dg.Failure(f"personalisation fields name no profiles.user_profiles column: {unknown}")
+        raise dg.Failure(f"personalisation fields {unknown} need a profile_column of profiles.user_profiles")
     columns = [user_profiles.c.email.label("Email")]
     columns += [sa.cast(user_profiles.c[f.profile_column], sa.Text).label(f.name) for f in fields]
     eligible = (
