@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
+import sqlalchemy as sa
 
 from ...pools import WAREHOUSE
 from ...warehouse import WarehouseResource
@@ -69,8 +70,8 @@ def audience_assets(warehouse: WarehouseResource):
     with warehouse.exclusive_partition(audience_members, "all") as connection:
         counts = recompute_audiences(connection, AUDIENCES, at)
         sizes_md = sizes_over_time(connection, AUDIENCES)
-        members = connection.execute(audience_members.count()).scalar_one()
-        history = connection.execute(audience_history.count()).scalar_one()
+        members, history = (connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                            for t in (audience_members, audience_history))
     yield dg.MaterializeResult(asset_key=MEMBERS_KEY, metadata={
         "dagster/row_count": int(members),
         **{f"size/{slug}": c.members for slug, c in counts.items()},
