@@ -130,3 +130,15 @@ def test_duckdb_and_postgresql_find_the_same_members(duckdb_url, postgres_url, t
         found[warehouse.dialect] = (members(warehouse), counts)
     assert found["duckdb"] == found["postgresql"]
     assert all(c.members > 0 for c in found["duckdb"][1].values()), found["duckdb"][1]
+
+
+def test_a_staying_member_follows_a_new_person_id_and_keeps_entered_at(warehouse: WarehouseResource, tmp_path):
+    audiences = load_audiences(write_audiences(tmp_path, AUDIENCES))
+    ensure_tables(warehouse)
+    replace_rows(warehouse, user_profiles, [profile("p1", "ann@example.com", opens=3)])
+    recompute(warehouse, audiences, at(0))
+    replace_rows(warehouse, user_profiles, [profile("merged", "ann@example.com", opens=3)])
+    counts = recompute(warehouse, audiences, at(1))
+
+    assert (counts["openers"].entered, counts["openers"].exited) == (0, 0)
+    assert members(warehouse) == [("openers", "ann@example.com", "merged", at(0))]
