@@ -99,3 +99,12 @@ def test_personalisation_fields_must_name_profile_columns(upload_dir, send, duck
 
     assert "personalisation fields ['score', 'bare'] need a profile_column" in failure_of(result)
     assert ledger_rows(duckdb_url) == []
+
+
+def test_a_personalisation_field_may_not_repeat_a_fixed_column_nor_hold_a_line_break(upload_dir, send, duckdb_url):
+    clash = send("clash", [{"Email": "a@example.com"}], personalisation_fields=[{"name": "email"}])
+    broken = send("broken", [{"Email": "a@example.com", "Last name": "two\nlines"}])
+
+    assert "differ from the fixed columns: ['email']" in failure_of(clash)
+    assert "column 'Last name' fails str_matches" in failure_of(broken) and "in rows [1]" in failure_of(broken)
+    assert ledger_rows(duckdb_url) == []

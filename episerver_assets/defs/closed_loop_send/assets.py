@@ -33,7 +33,8 @@ def _outcome(
             outcome = server_files.wait_for_outcome(
                 session, sftp.upload_dir, send.file_name, config.outcome_timeout_seconds, config.poll_seconds)
         except TimeoutError as timeout:
-            raise dg.Failure(f"{timeout}; a re-run of send {send.send_id} waits again and never uploads twice") from None
+            raise dg.Failure(
+                f"{timeout}; a re-run of send {send.send_id} waits again and never uploads twice") from None
     record_outcome(warehouse, send.send_id, outcome.counts, outcome.error)
     context.log.info(f"send {send.send_id}: the server reports {outcome.status} for {send.file_name}")
     return outcome

@@ -22,11 +22,12 @@ _NO_LINE_BREAK = r"^[^\r\n]*$"
 """A quoted line break is valid CSV, but the seed's files have one line per recipient."""
 
 
-def _text(alias: str, *, nullable: bool = True, unique: bool = False) -> object:
-    return pa.Field(
-        alias=alias, nullable=nullable, unique=unique, str_length={"max_value": MAX_TEXT},
-        str_matches=_NO_LINE_BREAK,
-    )
+class SubscriberFileError(ValueError):
+    """Rows that do not make a valid file; the message names rows and columns, never the values."""
+
+
+def _text(alias: str) -> object:
+    return pa.Field(alias=alias, nullable=True, str_length={"max_value": MAX_TEXT}, str_matches=_NO_LINE_BREAK)
 
 
 class SubscriberRows(pa.DataFrameModel):
@@ -50,7 +51,8 @@ def subscriber_schema(personalisation: Sequence[str]) -> pa.DataFrameSchema:
     """The model's columns followed by the personalisation fields (optional text), nothing else."""
     clash = {name.lower() for name in personalisation} & {name.lower() for name in FIXED_COLUMNS}
     if clash or len({name.lower() for name in personalisation}) != len(personalisation):
-        raise ValueError(f"personalisation fields must be unique and differ from the fixed columns: {personalisation}")
+        raise SubscriberFileError(
+            f"personalisation fields must be unique and differ from the fixed columns: {list(personalisation)}")
     schema = SubscriberRows.to_schema().add_columns(
         {name: pa.Column(str, nullable=True, coerce=True, checks=[
             pa.Check.str_length(max_value=MAX_TEXT), pa.Check.str_matches(_NO_LINE_BREAK)])
@@ -79,10 +81,6 @@ def subscriber_frame(
         return subscriber_schema(personalisation).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         raise SubscriberFileError(_describe(errors)) from None
-
-
-class SubscriberFileError(ValueError):
-    """Rows that do not make a valid file; the message names rows and columns, never the values."""
 
 
 def _describe(errors: pa.errors.SchemaErrors) -> str:
