@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from episerver_assets.defs.audiences.config import load_audiences
 from episerver_assets.defs.crm.contacts import contacts
 from episerver_assets.defs.profiles.tables import user_profiles
@@ -109,8 +111,6 @@ def test_duckdb_and_postgresql_find_the_same_members(duckdb_url, postgres_url, t
     slug: long_names
     filter: length(first_name) BETWEEN 4 AND 6 AND upper(last_name) LIKE 'M%' AND NOT (company IS NULL)
 """))
-    import datetime as dt
-
     now = dt.datetime.now(dt.UTC)
     people = [profile(f"p{n}", f"user{n}@example.com", opens=n % 4, clicks=n % 3, hard_bounces=int(n % 7 == 0),
                       ep_lastopen_ts=now - dt.timedelta(days=n), ep_firstclick_ts=at(-24 * 330 - n))
@@ -119,7 +119,7 @@ def test_duckdb_and_postgresql_find_the_same_members(duckdb_url, postgres_url, t
                    ("contact", "lead", "account")[n % 3], city=("Wien", "wien", "Köln")[n % 3],
                    first_name=("Anna", "Jürgen", "Bo", None)[n % 4], last_name=("Müller", "mayer", "Öz")[n % 3],
                    company=None if n % 5 else "ACME")
-           for n in range(0, 90, 1)]
+           for n in range(90)]
     found = {}
     for url in (duckdb_url, postgres_url):
         warehouse = WarehouseResource(url=url)

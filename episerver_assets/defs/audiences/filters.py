@@ -78,7 +78,9 @@ def _keyword_offset(text: str, keyword: str, before: int | None) -> int | None:
         return None
     starts = [t.start for t in tokens if t.text.upper() == keyword.upper()]
     earlier = [s for s in starts if before is None or s <= before]
-    return (earlier or starts or [None])[-1 if earlier else 0]
+    if earlier:
+        return earlier[-1]  # the keyword that opens the refused part, just before its first positioned token
+    return starts[0] if starts else None
 
 
 def _refuse(text: str, problem: str, node: exp.Expression, token: str | None = None,
