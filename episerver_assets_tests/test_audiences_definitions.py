@@ -88,3 +88,12 @@ def test_accepted_filters_cover_the_whitelist(tmp_path):
 
 def test_the_shipped_sandbox_audiences_load():
     assert len(load_audiences()) >= 2
+
+
+def test_the_file_comes_from_episerver_audiences_config(tmp_path, monkeypatch):
+    path = write_audiences(tmp_path, HEAD + "    filter: contact.entity_type = 'lead'\n")
+    monkeypatch.setenv("EPISERVER_AUDIENCES_CONFIG", str(path))
+    assert [a.slug for a in load_audiences()] == ["fine", "suspect"]
+    monkeypatch.setenv("EPISERVER_AUDIENCES_CONFIG", str(tmp_path / "missing.yaml"))
+    with pytest.raises(AudiencesConfigError, match=r"^EPISERVER_AUDIENCES_CONFIG: cannot read .*missing\.yaml"):
+        load_audiences()
