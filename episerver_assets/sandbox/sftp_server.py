@@ -89,6 +89,9 @@ class SftpFaults:
             return True
 
 
+DROP_DELIVERY_SECONDS = 30.0
+
+
 class _ChrootedSftp(asyncssh.SFTPServer):
     def __init__(self, channel: asyncssh.SSHServerChannel, root: Path, faults: SftpFaults):
         super().__init__(channel, chroot=str(root).encode())
@@ -99,20 +102,28 @@ class _ChrootedSftp(asyncssh.SFTPServer):
     def symlink(self, oldpath: bytes, newpath: bytes) -> None:
         raise asyncssh.SFTPPermissionDenied("symlinks are not allowed")
 
-    def read(self, file_obj: object, offset: int, size: int) -> bytes:
+    def read(self, file_obj: object, offset: int, size: int):
         served = self._served.get(id(file_obj), 0)
         # Reads the client queued before the drop must not use up the drops meant for later connections.
         if self._dropped or self._faults.take_drop(served):
-            if not self._dropped:
-                self._dropped = True
-                # Half-close after the answers already queued: abort() would close a socket that
-                # still holds the client's pending requests, and the kernel's reset would discard
-                # answers the client had not yet read, so how much it received would be luck.
-                self.connection._transport.write_eof()
-            raise asyncssh.SFTPConnectionLost("connection dropped by the sandbox's fault switch")
+            first = not self._dropped
+            self._dropped = True
+            return self._drop_after_delivery() if first else asyncio.get_running_loop().create_future()
         data = super().read(file_obj, offset, size)
         self._served[id(file_obj)] = served + len(data)
         return data
+
+    async def _drop_after_delivery(self) -> None:
+        """Drop the connection once the answers already given have left: first the channel's buffer
+        (it waits for the client's window, i.e. for the client to read), then a half-close, so the
+        kernel sends the queued bytes before the FIN. Never answers: an abort (or an error answer,
+        which ends in one) would discard answers still buffered, and a slow client would have
+        received nothing at all."""
+        deadline = asyncio.get_running_loop().time() + DROP_DELIVERY_SECONDS
+        while self.channel.get_write_buffer_size() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.005)  # the channel offers no drain; this is the server's own wait
+        self.connection._transport.write_eof()
+        await asyncio.get_running_loop().create_future()  # cancelled when the client hangs up
 
     def close(self, file_obj: object) -> None:
         self._served.pop(id(file_obj), None)
@@ -218,7 +229,10 @@ class SftpServer:
         await self._acceptor.wait_closed()
         connections = list(self._connections)
         for connection in connections:
-            connection.close()
+            try:
+                connection.close()
+            except RuntimeError:  # half-closed by the fault switch: nothing more can be sent on it
+                connection.abort()
         await asyncio.gather(*(c.wait_closed() for c in connections), return_exceptions=True)
         self._acceptor = None
 
