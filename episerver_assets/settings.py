@@ -138,6 +138,10 @@ _REGISTRY = (
             "URL Campaign posts webhook events to (default: the receiver's own address + /events)"),
     Setting("EPISERVER_ACTIVITY_EVENT_TYPES", _event_types, "",
             "comma-separated webhook event types to register and keep (empty: all)"),
+    Setting("EPISERVER_AUDIENCES_CONFIG", kinds.text,
+            lambda v: str(Path(__file__).parent / "defs" / "audiences" / "sandbox_audiences.yaml"),
+            "YAML file defining the audiences: name, slug, description and a SQL filter over profile.<column> "
+            "and contact.<column> (user profiles joined with the CRM contacts on the lower-cased e-mail)"),
     Setting("EPISERVER_RECIPIENTS_CONFIG", kinds.text,
             lambda v: str(Path(__file__).parent / "defs" / "campaign" / "sandbox_recipients.yaml"),
             "YAML file naming the recipient lists and attributes to import"),
