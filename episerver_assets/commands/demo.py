@@ -81,16 +81,16 @@ def run(args: argparse.Namespace) -> int:
         with stage("starting the webhook receiver (episerver-assets webhook-receiver)") as done, \
                 running_receiver(receiver_env) as events_url:
             done(events_url)
-            result, inbound, warehouse = _load(args.days, first, last, sandbox)
+            result, inbound, warehouse = _load(args, first, last, sandbox)
     _remember_for_ui(first)
     from ..summary import closed_loop_summary, inbound_summary
 
     print(closed_loop_summary(warehouse, result))
     print(inbound_summary(warehouse))
     print(f"\nWarehouse: {warehouse.describe()}\nDagster home: {home}")
-    print("Open the UI with `make ui` (http://127.0.0.1:3000): the asset groups closed_loop, campaign, activity")
-    print(f"and profiles show the tables in one lineage, with column schemas, row counts per day ({first} .. {last})")
-    print("and checks.")
+    print("Open the UI with `make ui` (http://127.0.0.1:3000): the asset groups closed_loop, campaign, activity,")
+    print(f"profiles, crm and audiences show the tables in one lineage, with column schemas, row counts per day")
+    print(f"({first} .. {last}) and checks.")
     return 0 if result.success and inbound.success else 1
 
 
@@ -102,7 +102,7 @@ def _point_at(sandbox_env: dict[str, str]) -> None:
     os.environ.update(sandbox_env)
 
 
-def _load(days: int, first: dt.date, last: dt.date, sandbox):
+def _load(args: argparse.Namespace, first: dt.date, last: dt.date, sandbox):
     import dagster as dg
 
     from ..definitions import build_definitions
@@ -112,6 +112,7 @@ def _load(days: int, first: dt.date, last: dt.date, sandbox):
     # Built only now: the resources read the demo sandbox's addresses from the environment.
     defs = build_definitions()
     warehouse = defs.resources["warehouse"]
+    days = args.days
     title = f"loading {days} day{'s' if days != 1 else ''} {first} .. {last}"
     with stage(title) as done, dg.DagsterInstance.get() as instance:
         apply_pool_limits(instance, warehouse.dialect)
@@ -123,7 +124,7 @@ def _load(days: int, first: dt.date, last: dt.date, sandbox):
             raise_on_error=False,
         )
         done(f"{_rows_loaded(result):,} rows" if result.success else "FAILED, see the summary", ok=result.success)
-        inbound = run_inbound(defs, instance, sandbox, {LAUNCHED_BY_TAG: "demo"})
+        inbound = run_inbound(defs, instance, sandbox, {LAUNCHED_BY_TAG: "demo"}, args.seed, args.scale)
     return result, inbound, warehouse
 
 

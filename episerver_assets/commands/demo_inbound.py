@@ -1,8 +1,9 @@
-"""The demo's inbound half after the closed loop: recipients, webhooks, activity through the receiver, profiles.
+"""The demo after the closed loop: recipients, webhooks, activity through the receiver, profiles, audiences.
 
 Each stage runs the code location's own jobs, as the schedule and the sensors would: the recipients
 job, the webhook registration, the sandbox's sender posting events to the demo's receiver, the
-activity job once per stretch the activity sensor would request, and the profiles asset.
+activity job once per stretch the activity sensor would request, the profiles asset, then a CRM
+extract consistent with the sandbox and the audiences over profiles and CRM.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ class InboundOutcome:
         return result
 
 
-def run_inbound(defs: dg.Definitions, instance: dg.DagsterInstance, sandbox, tags: dict[str, str]) -> InboundOutcome:
+def run_inbound(defs: dg.Definitions, instance: dg.DagsterInstance, sandbox, tags: dict[str, str],
+                seed: int, scale: str) -> InboundOutcome:
     outcome = InboundOutcome()
 
     def execute(job_name: str, title: str, *, extra_tags: dict[str, str] | None = None,
@@ -54,7 +56,21 @@ def run_inbound(defs: dg.Definitions, instance: dg.DagsterInstance, sandbox, tag
         execute("episerver_activity_job", "adding landed events to activity.episerver_activity",
                 extra_tags=request.tags)
     execute("__ASSET_JOB", "building profiles.user_profiles", selection=[dg.AssetKey(["profiles", "user_profiles"])])
+    with stage("writing the sandbox's CRM extract to crm.contacts") as done:
+        done(f"{_seed_crm(defs, instance, seed, scale):,} rows")
+    execute("__ASSET_JOB", "computing the audiences", selection=[dg.AssetKey(["audiences", "audience_members"]),
+                                                              dg.AssetKey(["audiences", "audience_history"])])
     return outcome
+
+
+def _seed_crm(defs: dg.Definitions, instance: dg.DagsterInstance, seed: int, scale: str) -> int:
+    """The CRM extract is an external asset: written here, then reported so the lineage shows it."""
+    from ..defs.crm.contacts import CONTACTS_KEY
+    from ..defs.crm.sandbox_contacts import seed_crm_contacts
+
+    rows = seed_crm_contacts(defs.resources["warehouse"], seed=seed, scale=scale)
+    instance.report_runless_asset_event(dg.AssetMaterialization(CONTACTS_KEY, metadata={"dagster/row_count": rows}))
+    return rows
 
 
 def _activity_run_requests() -> list[dg.RunRequest]:
