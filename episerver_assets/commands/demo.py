@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     print(inbound_summary(warehouse))
     print(f"\nWarehouse: {warehouse.describe()}\nDagster home: {home}")
     print("Open the UI with `make ui` (http://127.0.0.1:3000): the asset groups closed_loop, campaign, activity,")
-    print(f"profiles, crm and audiences show the tables in one lineage, with column schemas, row counts per day")
+    print("profiles, crm and audiences show the tables in one lineage, with column schemas, row counts per day")
     print(f"({first} .. {last}) and checks.")
     return 0 if result.success and inbound.success else 1
 
