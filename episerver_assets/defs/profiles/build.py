@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from ...warehouse.partition_lock import lock_partition_on_server
 from ..activity.activity_tables import episerver_activity
 from ..campaign.recipient_tables import episerver_recipients
 from ..closed_loop.warehouse_tables import PARTITION_COLUMN
-from ...warehouse.partition_lock import lock_partition_on_server
 from .activity_facts import fold_new_activity, keys_and_pairs, merge_into_stored
 from .dialect import drop_temp, fragments, run, temp_table
 from .identity import resolve_persons
