@@ -68,3 +68,32 @@ def metadata_of(result: dg.ExecuteInProcessResult) -> dict[str, object]:
 def table_rows(warehouse_url: str, table: sa.Table) -> list[dict]:
     with WarehouseResource(url=warehouse_url).begin() as connection:
         return [dict(r._mapping) for r in connection.execute(sa.select(table))]
+
+
+LIST_ID = 58001000000
+"""The sandbox's first list of client 1000."""
+REFRESH_OP = "crm_refresh__recipient_list_refresh"
+
+
+def refresh(warehouse_url: str, **config: object) -> dg.ExecuteInProcessResult:
+    from episerver_assets.defs.crm_refresh.refresh_asset import recipient_list_refresh
+
+    run_config = {"ops": {REFRESH_OP: {"config": {"recipient_list_id": LIST_ID, **config}}}}
+    return materialize([recipient_list_refresh], warehouse_url, run_config)
+
+
+def failure_of(result: dg.ExecuteInProcessResult) -> str:
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    return failure.step_failure_data.error.message
+
+
+def add_technical_fields(sandbox, list_id: int = LIST_ID) -> None:
+    """The sandbox's generated lists lack the seed's technical fields; a real list has them."""
+    from episerver_assets.defs.crm_refresh.config import TECHNICAL_FIELDS
+    from episerver_assets.sandbox.state import ListField
+
+    sandbox.state.client(CLIENT).lists[list_id].fields.extend(ListField(n) for n in TECHNICAL_FIELDS.values())
+
+
+def list_members(sandbox, list_id: int = LIST_ID) -> set[str]:
+    return set(sandbox.state.client(CLIENT).lists[list_id].recipients)

@@ -1,0 +1,69 @@
+"""`crm_refresh/recipient_list_refresh`: seed 003's daily full refresh of one recipient list over SOAP."""
+
+import dagster as dg
+
+from ...campaign.soap import CampaignSoapClient, CampaignSoapResource
+from ...pools import CAMPAIGN_SOAP
+from ...warehouse import WarehouseResource
+from ..crm.contacts import CONTACTS_KEY, contacts
+from .config import RecipientListRefreshConfig
+from .guard import check_before_clear, last_successful_count
+from .results import code_counts, record_refresh
+from .selection import select_recipients
+from .suppressions_asset import GROUP, OWNER, SUPPRESSIONS_KEY, load_matcher
+from .tables import refresh_results, refresh_runs, suppressions
+
+REFRESH_KEY = dg.AssetKey(["crm_refresh", "recipient_list_refresh"])
+
+
+def _require_fields(client: CampaignSoapClient, list_id: int, field_names: list[str]) -> None:
+    """addAll3 faults on a field the list lacks, and it would do so after `clear` had emptied the list."""
+    missing = sorted(set(field_names) - set(client.get_attribute_names(list_id)))
+    if missing:
+        raise dg.Failure(f"recipient list {list_id} has no field {', '.join(missing)}; the list was not cleared")
+
+
+@dg.asset(
+    key=REFRESH_KEY,
+    deps=[CONTACTS_KEY, SUPPRESSIONS_KEY],
+    group_name=GROUP,
+    kinds={"soap", "sql"},
+    owners=[OWNER],
+    pool=CAMPAIGN_SOAP,
+    metadata={"dagster/table_name": refresh_results.fullname},
+)
+def recipient_list_refresh(
+    context: dg.AssetExecutionContext, config: RecipientListRefreshConfig, warehouse: WarehouseResource,
+    soap: CampaignSoapResource,
+) -> dg.MaterializeResult:
+    """**CRM full refresh** (seed 003): the CRM recipients of exactly one opt-in, with the technical
+    fields opt-in id, description, media type, entity type and entity id, minus every suppressed
+    address, replace the recipient list: `clear`, then `addAll3` in batches. Refuses to clear when the
+    selection is empty or shrank beyond `max_shrink` against the last successful refresh unless the
+    run is confirmed. Rows Campaign did not add (code 1-7) go to `crm_refresh.refresh_results`."""
+    warehouse.ensure_table(contacts, suppressions, refresh_runs, refresh_results)
+    selection = select_recipients(warehouse, config, load_matcher(warehouse))
+    previous = last_successful_count(warehouse, config.recipient_list_id)
+    check_before_clear(len(selection.records), previous, config.max_shrink, config.confirm, context.log)
+
+    field_names = list(config.fields.values())
+    with soap.client() as client:
+        _require_fields(client, config.recipient_list_id, field_names)
+        client.clear(config.recipient_list_id)
+        summary = client.add_all3(config.recipient_list_id, selection.records, field_names, config.optin_process_id)
+    record_refresh(warehouse, context.run.run_id, config.recipient_list_id, selection.optin_id, summary,
+                   selection.entities)
+    context.log.info(f"list {config.recipient_list_id}: sent {summary.total}, added {summary.added}, "
+                     f"rejected {summary.rejected} in {summary.batches} batches")
+    return dg.MaterializeResult(metadata={
+        "recipient_list_id": config.recipient_list_id,
+        "optin_id": selection.optin_id,
+        "selected": summary.total,
+        "excluded_suppressed": selection.suppressed,
+        "duplicate_addresses": selection.duplicates,
+        "last_successful": previous or 0,
+        "confirmed": config.confirm,
+        "batches": summary.batches,
+        "dagster/row_count": summary.rejected,
+        **code_counts(summary),
+    })
