@@ -29,6 +29,10 @@ _SESSION_PROBLEM = re.compile(
     re.IGNORECASE,
 )
 _SESSIONLESS_OPERATIONS = {"login", "getVersion"}
+# The live service quotes every argument of the failed call ("... for call: name='Ann', arr=[...]"):
+# recipient ids, addresses and attribute values, i.e. personal data. Only the names are kept.
+_CALL_ARGUMENTS = re.compile(r"(for call:)(.*?)(?=; caused by:|$)", re.DOTALL)
+_ARGUMENT_NAME = re.compile(r"(?:^|,)\s*(\w+)=")
 
 
 class Redactor:
@@ -56,10 +60,20 @@ def is_session_problem(operation: str, message: str) -> bool:
     return operation not in _SESSIONLESS_OPERATIONS and bool(_SESSION_PROBLEM.search(message))
 
 
+def without_argument_values(message: str) -> str:
+    """The fault text with the quoted call arguments reduced to their names: `for call: name=***, arr=***`."""
+
+    def names_only(match: re.Match) -> str:
+        names = _ARGUMENT_NAME.findall(match.group(2))
+        return f"{match.group(1)} {', '.join(f'{name}=***' for name in names)}" if names else match.group(0)
+
+    return _CALL_ARGUMENTS.sub(names_only, message)
+
+
 def fault_error(
     operation: str, code: str | None, faultstring: str | None, url: str, redact: Redactor
 ) -> CampaignSoapFault:
-    message = redact(server_message(faultstring))
+    message = without_argument_values(redact(server_message(faultstring)))
     kind = CampaignSessionExpired if is_session_problem(operation, message) else CampaignSoapFault
     return kind(operation, code, message, url)
 
