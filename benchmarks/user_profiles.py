@@ -1,7 +1,7 @@
 """User profiles from N activity events (default 10 M, about N/5 people), on DuckDB and PostgreSQL.
 
     .venv/bin/python benchmarks/user_profiles.py [--events 10000000] [--engine duckdb|postgresql|both]
-                                                 [--postgres-url URL]
+                                                 [--postgres-url URL] [--steps]
 
 The events are generated inside the warehouse with SQL (generate_series): 70% carry an address only,
 20% an address and a recipient id, 10% a recipient id only; half opens, a quarter clicks on 50 URLs.
@@ -13,6 +13,7 @@ over the same table), then a full rebuild over all events. Prints seconds, the r
 targets for (full / reference <= 2, incremental / full <= 0.10) and the Python process's peak RSS per
 stage (DuckDB runs inside this process, so its memory is in that figure; PostgreSQL's is not).
 Without --postgres-url (or EPISERVER_TEST_POSTGRES_URL) a throwaway PostgreSQL is started.
+With --steps, every build statement taking over 50 ms is printed with its seconds (to see where time goes).
 """
 
 from __future__ import annotations
@@ -80,6 +81,22 @@ def generate_events(warehouse: WarehouseResource, first: int, last: int, total: 
             connection.execute(sa.text(sql), {"first": start, "last": min(last, start + GENERATE_BATCH - 1)})
 
 
+STEP_REPORT_SECONDS = 0.05
+
+
+def print_slow_statements(engine: sa.Engine) -> None:
+    """Prints each statement over STEP_REPORT_SECONDS with its first line of SQL."""
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _start(conn, cursor, statement, parameters, context, executemany):
+        conn.info["step_started"] = time.perf_counter()
+
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def _end(conn, cursor, statement, parameters, context, executemany):
+        seconds = time.perf_counter() - conn.info.pop("step_started", time.perf_counter())
+        if seconds >= STEP_REPORT_SECONDS:
+            print(f"      {seconds:7.2f} s  {' '.join(statement.split())[:110]}")
+
+
 def timed(label: str, action) -> float:
     _reset_peak_rss()
     start = time.perf_counter()
@@ -113,13 +130,15 @@ def analyze(warehouse: WarehouseResource) -> None:
             connection.execute(sa.text("VACUUM ANALYZE"))
 
 
-def bench(label: str, url: str, events: int, people: int) -> None:
+def bench(label: str, url: str, events: int, people: int, steps: bool) -> None:
     print(f"{label}: {events:,} events, {people:,} people")
     warehouse = WarehouseResource(url=url)
     ensure_profile_tables(warehouse)
     day_one = int(events * 0.99)
     timed(f"generate {day_one:,} events (SQL)", lambda: generate_events(warehouse, 1, day_one, events, people))
     analyze(warehouse)
+    if steps:
+        print_slow_statements(warehouse.engine)
     timed("full build, 99% of the events (warm-up)", lambda: build(warehouse, full=True))
     timed(f"generate the last day, {events - day_one:,} events", lambda: generate_events(
         warehouse, day_one + 1, events, events, people))
@@ -145,11 +164,12 @@ def main() -> None:
     parser.add_argument("--people", type=int, help="default: events / 5")
     parser.add_argument("--engine", choices=["duckdb", "postgresql", "both"], default="both")
     parser.add_argument("--postgres-url", default=os.environ.get("EPISERVER_TEST_POSTGRES_URL"))
+    parser.add_argument("--steps", action="store_true", help="print every build statement over 50 ms")
     args = parser.parse_args()
     people = args.people or max(1, args.events // 5)
     if args.engine in ("duckdb", "both"):
         with tempfile.TemporaryDirectory() as tmp:
-            bench("DuckDB", f"duckdb:///{tmp}/warehouse.duckdb", args.events, people)
+            bench("DuckDB", f"duckdb:///{tmp}/warehouse.duckdb", args.events, people, args.steps)
     if args.engine in ("postgresql", "both"):
         server = None
         if not args.postgres_url:
@@ -158,7 +178,7 @@ def main() -> None:
             server = ThrowawayPostgres(find_postgres_bin())
             args.postgres_url = server.start()
         try:
-            bench("PostgreSQL", postgres_database(args.postgres_url), args.events, people)
+            bench("PostgreSQL", postgres_database(args.postgres_url), args.events, people, args.steps)
         finally:
             if server:
                 server.stop()
