@@ -33,9 +33,6 @@ from .tables import (
 )
 
 RECIPIENTS_MARGIN = dt.timedelta(hours=1)
-POSTGRESQL_WORK_MEM = "256MB"
-POSTGRESQL_MAINTENANCE_WORK_MEM = "512MB"
-POSTGRESQL_TEMP_BUFFERS = "256MB"
 TEMP_TABLES = ("pf_new_events", "pf_delta_facts", "pf_merged_facts", "pf_recipients", "pf_edges", "pf_nodes",
                "pf_graph", "pf_links", "pf_labels", "pf_moves", "pf_affected", "pf_keys", "pf_live_recipients",
                "pf_person_facts", "pf_latest", "pf_summary", "pf_recipient_dates",
@@ -136,20 +133,6 @@ def _remember_recipients(connection: sa.Connection) -> None:
                     "SELECT recipient_list_id, ep_recipient_id, email FROM pf_recipients")
 
 
-def _size_postgresql_memory(connection: sa.Connection) -> None:
-    """For this transaction only: the build's hash aggregates, sorts and index builds run over millions
-    of rows and would spill to disk at PostgreSQL's defaults (4 MB, 64 MB); its temporary tables get
-    more local buffers than the 8 MB default, which a session can change only before it first touches a
-    temporary table (a pooled session may have: then it keeps what it has)."""
-    run(connection, f"SET LOCAL work_mem = '{POSTGRESQL_WORK_MEM}'")
-    run(connection, f"SET LOCAL maintenance_work_mem = '{POSTGRESQL_MAINTENANCE_WORK_MEM}'")
-    try:
-        with connection.begin_nested():
-            run(connection, f"SET LOCAL temp_buffers = '{POSTGRESQL_TEMP_BUFFERS}'")
-    except sa.exc.DBAPIError:
-        pass
-
-
 def build_profiles(connection: sa.Connection, full_rebuild: bool = False,
                    lock_timeout_seconds: float = 600.0) -> BuildResult:
     """Merge what is new since the last build (or everything) into `profiles.user_profiles`.
@@ -159,7 +142,6 @@ def build_profiles(connection: sa.Connection, full_rebuild: bool = False,
     f = fragments(connection)
     if f.name == "postgresql":
         lock_partition_on_server(connection, user_profiles.fullname, "build", lock_timeout_seconds)
-        _size_postgresql_memory(connection)
     else:  # the temporary tables need no order, and keeping it costs DuckDB memory
         run(connection, "SET preserve_insertion_order = false")
     now = dt.datetime.now(dt.UTC)
