@@ -29,23 +29,21 @@ class Fragments:
             return f"CAST(floor(extract(epoch FROM {expr}) * 1000) AS BIGINT)"
         return f"epoch_ms({expr})"
 
-    def json_set(self, where: str) -> str:
-        """set(value) over the group's rows meeting `where`: `["a","b"]`, NULL when none. DuckDB sorts a
-        list per group (several times faster than its ordered string_agg); PostgreSQL orders the aggregate."""
+    def json_set(self) -> str:
+        """set(value) of the group: `["a","b"]`. DuckDB sorts a list per group (several times faster
+        than its ordered string_agg); PostgreSQL orders the aggregate."""
         if self.name == "duckdb":
-            return (f"'[' || array_to_string(list_transform(list_sort(list(value) FILTER (WHERE {where})), "
+            return ("'[' || array_to_string(list_transform(list_sort(list(value)), "
                     "lambda v: CAST(to_json(v) AS VARCHAR)), ',') || ']'")
-        return (f"'[' || string_agg({self.json_string('value')}, ',' ORDER BY value{self.c}) "
-                f"FILTER (WHERE {where}) || ']'")
+        return f"'[' || string_agg({self.json_string('value')}, ',' ORDER BY value{self.c}) || ']'"
 
-    def json_counts(self, where: str) -> str:
-        """valuect over the group's rows meeting `where`, value -> events: `{"a":1,"b":2}`, NULL when none."""
+    def json_counts(self) -> str:
+        """valuect of the group, value -> events: `{"a":1,"b":2}`."""
         if self.name == "duckdb":
-            return ("'{' || array_to_string(list_transform(list_sort(list(struct_pack(v := value, n := events)) "
-                    f"FILTER (WHERE {where})), "
+            return ("'{' || array_to_string(list_transform(list_sort(list(struct_pack(v := value, n := events))), "
                     "lambda x: CAST(to_json(x.v) AS VARCHAR) || ':' || CAST(x.n AS VARCHAR)), ',') || '}'")
         pair = f"{self.json_string('value')} || ':' || CAST(events AS VARCHAR)"
-        return f"'{{' || string_agg({pair}, ',' ORDER BY value{self.c}) FILTER (WHERE {where}) || '}}'"
+        return f"'{{' || string_agg({pair}, ',' ORDER BY value{self.c}) || '}}'"
 
 
 def fragments(connection: sa.Connection) -> Fragments:

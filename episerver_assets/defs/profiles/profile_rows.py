@@ -54,14 +54,11 @@ def _person_facts(connection: sa.Connection) -> None:
 
 def _latest_values(connection: sa.Connection, f: Fragments) -> None:
     temp_table(connection, "pf_latest", f"""
-        SELECT person_key, max(CASE WHEN field = 'client' THEN value END) AS ep_client_id,
-               max(CASE WHEN field = 'email' THEN value END) AS email,
-               max(CASE WHEN field = 'rid' THEN value END) AS ep_recipient_id
-        FROM (
+        SELECT person_key, field, value FROM (
             SELECT person_key, field, value, row_number() OVER (
                 PARTITION BY person_key, field ORDER BY last_ts DESC NULLS LAST, value{f.c} DESC) AS rank
             FROM pf_person_facts WHERE field IN ('email', 'rid', 'client')) AS ranked
-        WHERE rank = 1 GROUP BY person_key""")
+        WHERE rank = 1""")
     temp_table(connection, "pf_recipient_dates", f"""
         SELECT person_key, ep_created_date, ep_modified_date, last_active_ts FROM (
             SELECT person_key, ep_created_date, ep_modified_date,
@@ -95,33 +92,42 @@ def _closed_loop(connection: sa.Connection) -> None:
 SETS = {"link": "ep_links", "mailing": "ep_mailing_id", "list": "ep_recipient_list_id", "email": "emails",
         "rid": "ep_recipient_ids", "import_list": "import_recipient_list_ids"}
 COUNTS = {"type": "ep_event_type", "hashedurl": "hashedurls"}
-
-
-def _ms(expr: str) -> str:
-    return f"date_trunc('milliseconds', {expr})"
+LATEST = {"client": "ep_client_id", "email": "email", "rid": "ep_recipient_id"}
 
 
 def _summary(connection: sa.Connection, f: Fragments) -> None:
-    """pf_summary: one row per person with its sets, maps and times, in one pass over its facts: each
-    filtered aggregate collects only its own field's rows, and no per-(person, field) rows are pivoted."""
-    def of(field: str) -> str:
-        return f"field = '{field}'"
+    """pf_summary: one row per person with its sets, maps and latest values (pf_times: its times). The sets and maps
+    are built per (person, field) first, then pivoted: one sorted aggregate per group, where
+    filtered aggregates per person would build every collection for every person."""
+    counted = "field IN (" + ", ".join(f"'{field}'" for field in COUNTS) + ")"
+    temp_table(connection, "pf_collections", f"""
+        SELECT person_key, field, {f.json_counts()} AS text FROM pf_person_facts
+        WHERE {counted} GROUP BY person_key, field
+        UNION ALL
+        SELECT person_key, field, {f.json_set()} AS text FROM pf_person_facts
+        WHERE field IN ({", ".join(f"'{field}'" for field in SETS)}) GROUP BY person_key, field
+        UNION ALL
+        SELECT person_key, 'latest ' || field, value FROM pf_latest""")
 
-    types = of("type")
-    opens, clicks, emails = (f"{types} AND value = 'open'", f"{types} AND value = 'click'",
-                             f"{types} AND value IN ('open', 'click')")
-    columns = [f"{f.json_counts(of(field))} AS {column}" for field, column in COUNTS.items()]
-    columns += [f"{f.json_set(of(field))} AS {column}" for field, column in SETS.items()]
-    columns += [
-        f"{_ms(f'min(first_ts) FILTER (WHERE {opens})')} AS ep_firstopen_ts",
-        f"{_ms(f'max(last_ts) FILTER (WHERE {opens})')} AS ep_lastopen_ts",
-        f"{_ms(f'min(first_ts) FILTER (WHERE {clicks})')} AS ep_firstclick_ts",
-        f"{_ms(f'max(last_ts) FILTER (WHERE {clicks})')} AS ep_lastclick_ts",
-        f"{_ms(f'max(last_ts) FILTER (WHERE {types})')} AS last_event_ts",
-        f"{_ms(f'max(last_ts) FILTER (WHERE {emails})')} AS last_email_ts",
-    ]
-    temp_table(connection, "pf_summary", f"SELECT person_key, {', '.join(columns)} FROM pf_person_facts "
-                                         "GROUP BY person_key")
+    def ms(expr: str) -> str:
+        return f"date_trunc('milliseconds', {expr})"
+
+    opens, clicks = "value = 'open'", "value = 'click'"
+    temp_table(connection, "pf_times", f"""
+        SELECT person_key,
+            {ms(f"min(first_ts) FILTER (WHERE {opens})")} AS ep_firstopen_ts,
+            {ms(f"max(last_ts) FILTER (WHERE {opens})")} AS ep_lastopen_ts,
+            {ms(f"min(first_ts) FILTER (WHERE {clicks})")} AS ep_firstclick_ts,
+            {ms(f"max(last_ts) FILTER (WHERE {clicks})")} AS ep_lastclick_ts,
+            {ms("max(last_ts)")} AS last_event_ts,
+            {ms("max(last_ts) FILTER (WHERE value IN ('open', 'click'))")} AS last_email_ts
+        FROM pf_person_facts WHERE field = 'type' GROUP BY person_key""")
+    pivot = [f"max(CASE WHEN c.field = '{field}' THEN c.text END) AS {column}"
+             for field, column in (*COUNTS.items(), *SETS.items())]
+    pivot += [f"max(CASE WHEN c.field = 'latest {field}' THEN c.text END) AS {column}"
+              for field, column in LATEST.items()]
+    temp_table(connection, "pf_summary", f"SELECT c.person_key, {', '.join(pivot)} FROM pf_collections c "
+                                         "GROUP BY c.person_key")
 
 
 def rebuild_rows(connection: sa.Connection, f: Fragments, now: dt.datetime) -> tuple[int, int]:
@@ -138,18 +144,18 @@ def rebuild_rows(connection: sa.Connection, f: Fragments, now: dt.datetime) -> t
     columns = ", ".join(c.name for c in user_profiles.columns)
     inserted = run(connection, f"""
         INSERT INTO {profiles} ({columns})
-        SELECT md5(x.person_key), lv.ep_client_id, lv.email,
-            '{{"email":' || CAST({f.epoch_ms("x.last_email_ts")} AS VARCHAR) || '}}',
-            x.ep_lastclick_ts, x.ep_lastopen_ts,
-            greatest(x.last_event_ts, {_ms("rd.last_active_ts")}),
-            x.ep_firstclick_ts, x.ep_firstopen_ts, lv.ep_recipient_id,
-            CASE WHEN x.last_email_ts IS NOT NULL THEN '["email"]' END,
+        SELECT md5(x.person_key), x.ep_client_id, x.email,
+            '{{"email":' || CAST({f.epoch_ms("t.last_email_ts")} AS VARCHAR) || '}}',
+            t.ep_lastclick_ts, t.ep_lastopen_ts,
+            greatest(t.last_event_ts, date_trunc('milliseconds', rd.last_active_ts)),
+            t.ep_firstclick_ts, t.ep_firstopen_ts, x.ep_recipient_id,
+            CASE WHEN t.last_email_ts IS NOT NULL THEN '["email"]' END,
             x.ep_links, x.ep_mailing_id, x.ep_recipient_list_id, x.hashedurls, x.ep_event_type,
             rd.ep_created_date, rd.ep_modified_date, x.emails, x.ep_recipient_ids, x.import_recipient_list_ids,
             coalesce(cl.opens, 0), coalesce(cl.clicks, 0), coalesce(cl.hard_bounces, 0),
             coalesce(cl.unsubscribes, 0), cl.last_bounce_ts, cl.last_unsubscribe_ts, :now
         FROM pf_summary x
-        LEFT JOIN pf_latest lv ON lv.person_key = x.person_key
+        LEFT JOIN pf_times t ON t.person_key = x.person_key
         LEFT JOIN pf_recipient_dates rd ON rd.person_key = x.person_key
         LEFT JOIN pf_closed_loop cl ON cl.person_key = x.person_key""", now=now).rowcount
     return int(deleted), int(inserted)
