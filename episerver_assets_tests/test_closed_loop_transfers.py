@@ -92,7 +92,7 @@ def test_a_day_with_the_same_bytes_is_unchanged_and_an_edited_file_reloads(sandb
 # Paramiko's prefetch thread, still queueing reads when the server drops the connection, dies with
 # EOFError; the download itself handles the drop. pytest reports that thread as a warning.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
-def test_a_dropped_connection_resumes_and_loads_the_exact_bytes(sandbox, run_days, warehouse_url, caplog):
+def test_a_dropped_connection_is_survived_and_loads_the_exact_bytes(sandbox, run_days, warehouse_url, caplog):
     day = dt.date(2026, 11, 10)
     directory = sandbox.client_dir(1000) / "response"
     write_response_day(directory, day, sandbox.config.seed, sizes_for_total_rows(20_000), client_id=1000)
@@ -103,8 +103,15 @@ def test_a_dropped_connection_resumes_and_loads_the_exact_bytes(sandbox, run_day
         result = run_days(day, day)
 
     assert result.success
+    retried = [r for r in caplog.records if "attempt 1 of" in r.getMessage() and "reconnecting" in r.getMessage()]
+    assert len(retried) == 1
+    # Where the second attempt starts depends on how much the CPU-starved download thread had taken
+    # from the socket when the connection went: from byte 0 in about one CI run in eight. That the
+    # client resumes from the bytes it has is proven, deterministically, by test_campaign_sftp_download.
     resumed = [r.getMessage() for r in caplog.records if "resuming at byte" in r.getMessage()]
-    assert len(resumed) == 1
+    assert len(resumed) <= 1
+    size = response_file(sandbox, "mailing_recipients", day).stat().st_size
+    assert all(0 < int(m.split("resuming at byte ")[1].split()[0]) < size for m in resumed)
     warehouse = WarehouseResource(url=warehouse_url)
     for name, table in RESPONSE_TABLES.items():
         path = response_file(sandbox, name, day)
