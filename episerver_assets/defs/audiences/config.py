@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ...settings import setting_value
-from ..campaign.yaml_locations import position_of
+from ..campaign.yaml_locations import YamlFileError, position_of, read_yaml
 from .columns import FILTER_COLUMNS
 from .filters import CheckedFilter, FilterError, check_filter
 
@@ -83,17 +83,9 @@ def _filter_position(text: str, index: int, entry: AudienceEntry, error: FilterE
 
 def _read(path: Path) -> tuple[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise AudiencesConfigError(f"{SETTING}: cannot read {path}: {error.__class__.__name__}: "
-                                   f"{getattr(error, 'strerror', None) or error}") from None
-    try:
-        return text, yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise AudiencesConfigError(f"{path}{where}: not valid YAML: {getattr(error, 'problem', None) or error}") \
-            from None
+        return read_yaml(path, SETTING)
+    except YamlFileError as error:
+        raise AudiencesConfigError(str(error)) from None
 
 
 def _validated(path: Path, text: str, data: Any) -> AudiencesFile:

@@ -22,12 +22,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ...settings import setting_value
 from .attribute_columns import column_mapping, safe_column_name
-from .yaml_locations import position_of
+from .yaml_locations import YamlFileError, position_of, read_yaml
 
 SETTING = "EPISERVER_RECIPIENTS_CONFIG"
 
@@ -131,17 +130,9 @@ def load_recipients_config(path: Path | str | None = None) -> RecipientsConfig:
     """Read and validate the file (default: EPISERVER_RECIPIENTS_CONFIG); RecipientsConfigError if unusable."""
     path = Path(path) if path is not None else config_path()
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RecipientsConfigError(f"{SETTING}: cannot read {path}: {error.__class__.__name__}: "
-                                    f"{getattr(error, 'strerror', None) or error}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise RecipientsConfigError(f"{path}{where}: not valid YAML: {problem}") from None
+        text, data = read_yaml(path, SETTING)
+    except YamlFileError as error:
+        raise RecipientsConfigError(str(error)) from None
     if not isinstance(data, dict):
         raise RecipientsConfigError(f"{path}: expected a mapping with at least `lists`, got "
                                     f"{'an empty file' if data is None else type(data).__name__}")

@@ -1,10 +1,32 @@
-"""Where in a YAML text a validation error's location points, for messages that name line and column."""
+"""Reading a YAML configuration file, and where in its text a validation error points (line, column)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import yaml
+
+
+class YamlFileError(ValueError):
+    """The file cannot be read or is not YAML; the message is one line naming the file (and position)."""
+
+
+def read_yaml(path: Path, setting: str) -> tuple[str, Any]:
+    """The file's text and its parsed value; YamlFileError names `setting` when the file cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise YamlFileError(f"{setting}: cannot read {path}: {error.__class__.__name__}: "
+                            f"{getattr(error, 'strerror', None) or error}") from None
+    try:
+        return text, yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise YamlFileError(f"{path}{where}: not valid YAML: {problem}") from None
 
 
 def _child(node: yaml.Node, part: object) -> tuple[yaml.Node, yaml.Node] | None:
