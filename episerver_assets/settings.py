@@ -142,6 +142,10 @@ _REGISTRY = (
             lambda v: str(Path(__file__).parent / "defs" / "audiences" / "sandbox_audiences.yaml"),
             "YAML file defining the audiences: name, slug, description and a SQL filter over profile.<column> "
             "and contact.<column> (user profiles joined with the CRM contacts on the lower-cased e-mail)"),
+    Setting("EPISERVER_EXPORTS_CONFIG", kinds.text,
+            lambda v: str(Path(__file__).parent / "defs" / "exports" / "sandbox_exports.yaml"),
+            "YAML file defining the audience exports: audiences, recipient list, identifier, membership field, "
+            "field mapping, exit behaviour and the plan's limits"),
     Setting("EPISERVER_RECIPIENTS_CONFIG", kinds.text,
             lambda v: str(Path(__file__).parent / "defs" / "campaign" / "sandbox_recipients.yaml"),
             "YAML file naming the recipient lists and attributes to import"),
