@@ -37,10 +37,10 @@ def _owner_is_gone(directory: Path) -> bool:
     return True
 
 
-def sweep_abandoned(base: Path) -> list[Path]:
-    """Remove the scratch directories under `base` whose owning process has died."""
+def sweep_abandoned(base: Path, prefix: str = PREFIX) -> list[Path]:
+    """Remove the scratch directories (named `prefix`...) under `base` whose owning process has died."""
     removed = []
-    for directory in base.glob(f"{PREFIX}*"):
+    for directory in base.glob(f"{prefix}*"):
         with contextlib.suppress(FileNotFoundError):  # another run swept it first
             if directory.is_dir() and not directory.is_symlink() and _owner_is_gone(directory):
                 shutil.rmtree(directory, ignore_errors=True)
@@ -49,12 +49,12 @@ def sweep_abandoned(base: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def run_scratch(base: str | os.PathLike[str] | None = None) -> Iterator[Path]:
-    """A fresh directory under `base` (the temp directory by default), locked while the block runs,
-    after sweeping the directories that dead runs left behind."""
+def run_scratch(base: str | os.PathLike[str] | None = None, prefix: str = PREFIX) -> Iterator[Path]:
+    """A fresh directory (mode 0700) under `base` (the temp directory by default), locked while the
+    block runs, after sweeping the directories with the same `prefix` that dead runs left behind."""
     base = Path(base or tempfile.gettempdir())
-    sweep_abandoned(base)
-    directory = Path(tempfile.mkdtemp(prefix=PREFIX, dir=base))
+    sweep_abandoned(base, prefix)
+    directory = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
     # Locked before it gets its name: a sweeping run never sees our lock file unlocked.
     lock = os.open(directory / f"{OWNER_LOCK}.new", os.O_RDWR | os.O_CREAT, 0o600)
     try:
