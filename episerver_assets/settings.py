@@ -68,6 +68,18 @@ def _receiver_auth_mode(value: str) -> str:
     return mode
 
 
+def _pgp_private_key(value: str) -> str:
+    from .pgp.armor import private_key_setting
+
+    return private_key_setting(value)
+
+
+def _pgp_public_key(value: str) -> str:
+    from .pgp.armor import public_key_setting
+
+    return public_key_setting(value)
+
+
 def _event_types(value: str) -> tuple[str, ...]:
     from .campaign.rest.webhooks import WEBHOOK_TYPES
 
@@ -146,6 +158,14 @@ _REGISTRY = (
             lambda v: str(Path(__file__).parent / "defs" / "exports" / "sandbox_exports.yaml"),
             "YAML file defining the audience exports: audiences, recipient list, identifier, membership field, "
             "field mapping, exit behaviour and the plan's limits"),
+    Setting("EPISERVER_PGP_PRIVATE_KEY", _pgp_private_key, None,
+            "ASCII-armored PGP private key that decrypts response files delivered as .pgp/.gpg/.asc "
+            "(and signs uploads with EPISERVER_PGP_SIGN)", secret=True),
+    Setting("EPISERVER_PGP_PRIVATE_KEY_PASSPHRASE", kinds.text, None,
+            "passphrase of that private key (unset if it has none)", secret=True),
+    Setting("EPISERVER_PGP_PUBLIC_KEY", _pgp_public_key, None,
+            "ASCII-armored PGP public key: when set, uploaded subscriber files are encrypted to it"),
+    Setting("EPISERVER_PGP_SIGN", kinds.boolean, "false", "sign encrypted uploads with EPISERVER_PGP_PRIVATE_KEY"),
     Setting("EPISERVER_RECIPIENTS_CONFIG", kinds.text,
             lambda v: str(Path(__file__).parent / "defs" / "campaign" / "sandbox_recipients.yaml"),
             "YAML file naming the recipient lists and attributes to import"),
@@ -204,6 +224,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         else:
             values[setting.name] = None if setting.default is None else _parse(setting, setting.default)
     _check_host_key_verification(values)
+    if values["EPISERVER_PGP_SIGN"] and not values["EPISERVER_PGP_PRIVATE_KEY"]:
+        raise SettingError("EPISERVER_PGP_SIGN", "is true but EPISERVER_PGP_PRIVATE_KEY (the signing key) is not set")
     return Settings(values, explicit)
 
 

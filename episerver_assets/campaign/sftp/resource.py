@@ -17,6 +17,7 @@ from episerver_assets.campaign.sftp.connection import SftpSettings
 from episerver_assets.campaign.sftp.host_keys import normalise_fingerprint
 from episerver_assets.campaign.sftp.models import RemoteFile, SftpCheckResult
 from episerver_assets.campaign.sftp.session import SftpSession
+from episerver_assets.pgp.keys import PgpKeys
 from episerver_assets.settings import SANDBOX_HOST, SANDBOX_SFTP_PORT, SANDBOX_SFTP_USER, Settings, load_settings
 from episerver_assets.settings import resolved as _resolved
 
@@ -64,6 +65,16 @@ class CampaignSftpResource(dg.ConfigurableResource):
     max_attempts: int = Field(default=5, description="Attempts per operation when the connection drops.")
     retry_base_delay: float = Field(default=1.0, description="First backoff delay in seconds (jittered).")
     retry_max_delay: float = Field(default=30.0, description="Longest backoff delay in seconds.")
+    pgp_private_key: Optional[str] = Field(
+        default=None, repr=False, description="ASCII-armored PGP private key for encrypted response files."
+    )
+    pgp_private_key_passphrase: Optional[str] = Field(
+        default=None, repr=False, description="Passphrase of the PGP private key, if it has one."
+    )
+    pgp_public_key: Optional[str] = Field(
+        default=None, description="ASCII-armored PGP public key: uploads are encrypted to it when set."
+    )
+    pgp_sign: bool = Field(default=False, description="Sign encrypted uploads with the PGP private key.")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CampaignSftpResource:
@@ -84,6 +95,10 @@ class CampaignSftpResource(dg.ConfigurableResource):
             host_key_fingerprint=settings["EPISERVER_SFTP_HOST_KEY_FINGERPRINT"],
             response_dir=settings["EPISERVER_SFTP_RESPONSE_DIR"],
             upload_dir=settings["EPISERVER_SFTP_UPLOAD_DIR"],
+            pgp_private_key=settings.config("EPISERVER_PGP_PRIVATE_KEY"),
+            pgp_private_key_passphrase=settings.config("EPISERVER_PGP_PRIVATE_KEY_PASSPHRASE"),
+            pgp_public_key=settings["EPISERVER_PGP_PUBLIC_KEY"],
+            pgp_sign=settings["EPISERVER_PGP_SIGN"],
         )
 
     @classmethod
@@ -113,6 +128,11 @@ class CampaignSftpResource(dg.ConfigurableResource):
             keepalive_seconds=self.keepalive_seconds,
             operation_timeout=self.operation_timeout,
         )
+
+    def pgp_keys(self) -> PgpKeys:
+        """The PGP keys for files on this server (resolved: for use inside a run only)."""
+        return PgpKeys(_resolved(self.pgp_private_key), _resolved(self.pgp_private_key_passphrase),
+                       _resolved(self.pgp_public_key), bool(self.pgp_sign))
 
     def retry_policy(self) -> RetryPolicy:
         """Backoff for reconnects after a dropped connection."""
