@@ -29,6 +29,7 @@ SANDBOX_PASSWORD = "sandbox-secret"
 SANDBOX_SFTP_USER = "sandbox"
 SANDBOX_REST_URL = f"http://{SANDBOX_HOST}:{SANDBOX_HTTP_PORT}/rest"
 SANDBOX_SOAP_URL = f"http://{SANDBOX_HOST}:{SANDBOX_HTTP_PORT}/soap11"
+SANDBOX_ENRICHMENT_CLIENT_ID, SANDBOX_ENRICHMENT_SECRET = "sandbox-enrichment", "sandbox-enrichment-secret"
 
 Default = str | None | Callable[[Mapping[str, Any]], Any]
 
@@ -169,6 +170,14 @@ _REGISTRY = (
     Setting("EPISERVER_RECIPIENTS_CONFIG", kinds.text,
             lambda v: str(Path(__file__).parent / "defs" / "campaign" / "sandbox_recipients.yaml"),
             "YAML file naming the recipient lists and attributes to import"),
+    Setting("EPISERVER_ENRICHMENTS_CONFIG", kinds.text,
+            lambda v: str(Path(__file__).parent / "defs" / "enrichment" / "sandbox_enrichments.yaml"),
+            "YAML file defining the webhook user enrichments (source audience, OAuth2, template, mapping)"),
+    Setting("EPISERVER_ENRICHMENT_SANDBOX_URL", kinds.http_url,
+            f"http://{SANDBOX_HOST}:{SANDBOX_HTTP_PORT}/enrichment",
+            "the sandbox's enrichment service (${EPISERVER_ENRICHMENT_SANDBOX_URL} in the sandbox enrichments file)"),
+    Setting("EPISERVER_ENRICHMENT_SANDBOX_SECRET", kinds.text, SANDBOX_ENRICHMENT_SECRET,
+            "client secret of the sandbox's enrichment service", secret=True),
 )
 SETTINGS: dict[str, Setting] = {s.name: s for s in _REGISTRY}
 

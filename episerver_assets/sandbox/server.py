@@ -15,9 +15,10 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from ..settings import (
-    SANDBOX_API_USER, SANDBOX_CLIENT_ID, SANDBOX_HOST, SANDBOX_HTTP_PORT, SANDBOX_PASSWORD, SANDBOX_SFTP_PORT,
-    SANDBOX_SFTP_USER,
+    SANDBOX_API_USER, SANDBOX_CLIENT_ID, SANDBOX_ENRICHMENT_SECRET, SANDBOX_HOST, SANDBOX_HTTP_PORT, SANDBOX_PASSWORD,
+    SANDBOX_SFTP_PORT, SANDBOX_SFTP_USER,
 )
+from .enrichment import EnrichmentService, build_enrichment_app
 from .faults import FaultSwitch
 from .generator import expire_old_files, populate, write_response_day
 from .http import BackgroundHttpServer
@@ -54,6 +55,7 @@ class Sandbox:
         accounts = [ClientAccount(cid, SANDBOX_API_USER, SANDBOX_PASSWORD) for cid in config.client_ids]
         self.state = SandboxState(accounts)
         self.faults = FaultSwitch()
+        self.enrichment = EnrichmentService()
         self._http: BackgroundHttpServer | None = None
         self._sftp: BackgroundSftpServer | None = None
         self._importers: list[SubscriberImporter] = []
@@ -87,6 +89,7 @@ class Sandbox:
         app = Starlette(routes=[
             Mount("/rest", app=build_rest_app(self.state, self.faults)),
             Mount("/soap11", app=build_soap_app(self.state, self.config.session_ttl_seconds)),
+            Mount("/enrichment", app=build_enrichment_app(self.enrichment)),
         ])
         self._http = BackgroundHttpServer(app, port=self.config.http_port).start()
         self._sftp = BackgroundSftpServer(
@@ -138,6 +141,8 @@ class Sandbox:
             "EPISERVER_SFTP_KNOWN_HOSTS": str(self.known_hosts_path),
             "EPISERVER_SFTP_RESPONSE_DIR": str(self.client_dir(client_id).relative_to(self.sftp_root) / "response"),
             "EPISERVER_SFTP_UPLOAD_DIR": str(self.client_dir(client_id).relative_to(self.sftp_root) / "upload"),
+            "EPISERVER_ENRICHMENT_SANDBOX_URL": f"{self.http_base_url}/enrichment",
+            "EPISERVER_ENRICHMENT_SANDBOX_SECRET": SANDBOX_ENRICHMENT_SECRET,
         }
         return {
             "rest_url": rest_url,
