@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import state as sandbox_state
 from . import ids, names
+from .activation_lists import activation_list_ids, add_activation_lists
 from .scales import MAX_LISTS, Sizes, resolve_sizes
 
 _LIST_NAMES = ("Newsletter Deutschland", "Newsletter Schweiz", "Kunden Österreich", 'Händler; "Partner"')
@@ -38,7 +39,7 @@ def source_mailings(client: sandbox_state.ClientState) -> dict[int, int]:
     """Source mailing id (an upload's broadmail_ID) -> list id, for every generated list the client has."""
     client_id = client.account.client_id
     with client.lock:
-        list_ids = set(client.lists)
+        list_ids = set(client.lists) - activation_list_ids(client_id)
     return {
         ids.source_mailing_id(client_id, index): list_id
         for index in range(MAX_LISTS)
@@ -76,6 +77,7 @@ def _populate_client(client: sandbox_state.ClientState, seed: int, sizes: Sizes)
             client.lists[list_id] = sandbox_state.RecipientList(
                 list_id, _list_name(index), f"Generated list {index} (seed {seed})", list(fields)
             )
+        add_activation_lists(client)
     suppressed: list[tuple[str, int, int]] = []  # (address, list id, fate)
     for start in range(0, sizes.recipients, _BATCH):
         indices = np.arange(start, min(start + _BATCH, sizes.recipients), dtype=np.int64)

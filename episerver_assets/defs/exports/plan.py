@@ -1,0 +1,117 @@
+"""Make an export's plan: compare what the audiences want with the ledger of what the export sent.
+
+- **add**: a member the ledger has no active row for (new, or back after an exit);
+- **update**: an active member whose payload (membership value, mapped fields) changed;
+- an active ledger row whose member left every exported audience exits as
+  - **remove** in mirror mode when this export added the recipient,
+  - **clear_membership** when this export set the membership field (set to ''),
+  - **forget** otherwise: the ledger lets go, Campaign is not written (a field we never set is never
+    cleared, a recipient someone else added is never removed).
+Rows Campaign rejected wait for their backoff (or, permanently rejected, for a different change).
+Adds and updates of suppressed addresses are flagged for the plan's check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..audiences.config import Audience
+from ..crm_refresh.matching import SuppressionMatcher
+from ..crm_refresh.tables import suppressions
+from .config import Export, ExitBehaviour
+from .desired import DESIRED, fill_desired
+from .tables import owned_members, plan_rows, row_failures
+
+ACTIONS = ("add", "update", "clear_membership", "remove", "forget")
+WRITING_ACTIONS = ("add", "update", "clear_membership", "remove")
+
+
+@dataclass(frozen=True)
+class PlanCounts:
+    members: int
+    actions: dict[str, int]
+    held_back: int
+    suppressed: int
+
+    @property
+    def changes(self) -> int:
+        return sum(self.actions.get(action, 0) for action in WRITING_ACTIONS)
+
+
+def _insert_rows(connection: sa.Connection, export: Export, plan_id: str) -> None:
+    ledger, rows = owned_members.fullname, plan_rows.fullname
+    mirror = export.exit == ExitBehaviour.REMOVE_WHEN_NO_AUDIENCE_LEFT
+    clear_payload = json.dumps({export.membership_field: ""}) if export.membership_field else None
+    exit_action = f"""CASE WHEN {'l.added_by_us' if mirror else 'false'} THEN 'remove'
+                           WHEN :has_membership AND l.membership_sent IS NOT NULL AND l.membership_sent <> ''
+                           THEN 'clear_membership' ELSE 'forget' END"""
+    connection.execute(sa.text(f"""
+        INSERT INTO {rows} (plan_id, export, recipient_id, email, action, payload, suppressed)
+        SELECT :plan, :export, d.recipient_id, d.email, 'add', d.payload, false
+        FROM {DESIRED} d LEFT JOIN {ledger} l ON l.export = :export AND l.recipient_id = d.recipient_id AND l.active
+        WHERE l.recipient_id IS NULL
+        UNION ALL
+        SELECT :plan, :export, d.recipient_id, d.email, 'update', d.payload, false
+        FROM {DESIRED} d JOIN {ledger} l ON l.export = :export AND l.recipient_id = d.recipient_id AND l.active
+        WHERE l.payload_sent IS DISTINCT FROM d.payload
+        UNION ALL
+        SELECT :plan, :export, l.recipient_id, l.email, {exit_action}, CAST(:clear_payload AS TEXT), false
+        FROM {ledger} l LEFT JOIN {DESIRED} d ON d.recipient_id = l.recipient_id
+        WHERE l.export = :export AND l.active AND d.recipient_id IS NULL"""),
+        {"plan": plan_id, "export": export.name, "has_membership": clear_payload is not None,
+         "clear_payload": clear_payload})
+    # An exit without a write needs no payload; a removal sends none.
+    connection.execute(sa.text(f"UPDATE {rows} SET payload = NULL WHERE plan_id = :plan "
+                               "AND action IN ('remove', 'forget')"), {"plan": plan_id})
+
+
+def _hold_back(connection: sa.Connection, export: Export, plan_id: str, at: dt.datetime) -> int:
+    """Leave out rows whose same change was rejected and waits for its retry, or was given up."""
+    rows = plan_rows.fullname
+    return connection.execute(sa.text(f"""
+        DELETE FROM {rows} WHERE plan_id = :plan AND EXISTS (
+            SELECT 1 FROM {row_failures.fullname} f
+            WHERE f.export = :export AND f.recipient_id = {rows}.recipient_id AND f.action = {rows}.action
+              AND f.payload IS NOT DISTINCT FROM {rows}.payload AND (f.permanent OR f.next_attempt_at > :at))"""),
+        {"plan": plan_id, "export": export.name, "at": at}).rowcount
+
+
+def _flag_suppressed(connection: sa.Connection, plan_id: str) -> int:
+    """Exact addresses in SQL; blocklist patterns (few) with the CRM refresh's matcher."""
+    rows = plan_rows.fullname
+    connection.execute(sa.text(f"""
+        UPDATE {rows} SET suppressed = true WHERE plan_id = :plan AND action IN ('add', 'update')
+        AND email IN (SELECT address FROM {suppressions.fullname} WHERE NOT is_pattern)"""), {"plan": plan_id})
+    patterns = connection.execute(
+        sa.select(suppressions.c.address).where(suppressions.c.is_pattern)).scalars().all()
+    if patterns:
+        matcher = SuppressionMatcher((), patterns)
+        candidates = connection.execute(sa.text(
+            f"SELECT recipient_id, email FROM {rows} WHERE plan_id = :plan AND action IN ('add', 'update') "
+            "AND NOT suppressed"), {"plan": plan_id}).all()
+        matched = [recipient_id for recipient_id, email in candidates if email in matcher]
+        if matched:
+            connection.execute(
+                sa.text(f"UPDATE {rows} SET suppressed = true WHERE plan_id = :plan AND recipient_id IN :ids")
+                .bindparams(sa.bindparam("ids", expanding=True)), {"plan": plan_id, "ids": matched})
+    return int(connection.execute(sa.text(
+        f"SELECT count(*) FROM {rows} WHERE plan_id = :plan AND suppressed"), {"plan": plan_id}).scalar_one())
+
+
+def make_plan(connection: sa.Connection, export: Export, audiences: Sequence[Audience], plan_id: str,
+              at: dt.datetime) -> PlanCounts:
+    """Write the plan's rows (inside the caller's transaction, which holds the export's lock)."""
+    members = fill_desired(connection, export, audiences)
+    _insert_rows(connection, export, plan_id)
+    held_back = _hold_back(connection, export, plan_id, at)
+    suppressed = _flag_suppressed(connection, plan_id)
+    actions = dict(connection.execute(sa.text(
+        f"SELECT action, count(*) FROM {plan_rows.fullname} WHERE plan_id = :plan GROUP BY action"),
+        {"plan": plan_id}).all())
+    connection.execute(sa.text(f"DROP TABLE {DESIRED}"))
+    return PlanCounts(members, {a: int(actions.get(a, 0)) for a in ACTIONS}, int(held_back), suppressed)
