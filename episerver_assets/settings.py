@@ -178,6 +178,8 @@ _REGISTRY = (
             "the sandbox's enrichment service (${EPISERVER_ENRICHMENT_SANDBOX_URL} in the sandbox enrichments file)"),
     Setting("EPISERVER_ENRICHMENT_SANDBOX_SECRET", kinds.text, SANDBOX_ENRICHMENT_SECRET,
             "client secret of the sandbox's enrichment service", secret=True),
+    Setting("EPISERVER_NOTIFICATIONS_CONFIG", kinds.text, None,
+            "YAML file of notification templates and sinks (unset: the run log, built-in templates)"),
 )
 SETTINGS: dict[str, Setting] = {s.name: s for s in _REGISTRY}
 
