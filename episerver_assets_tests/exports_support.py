@@ -110,4 +110,11 @@ def check_of(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
 
 
 def failure_of(result: dg.ExecuteInProcessResult) -> str:
-    return "\n".join(str(e.step_failure_data.error.message) for e in result.get_step_failure_events())
+    """Every failed step's error messages, its causes' included."""
+    messages = []
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        while error is not None:
+            messages.append(error.message)
+            error = error.cause
+    return "\n".join(messages)
