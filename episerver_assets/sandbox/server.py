@@ -6,6 +6,7 @@ all of them listen; `info()` is what `episerver-assets sandbox` prints as one JS
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from .enrichment import EnrichmentService, build_enrichment_app
 from .faults import FaultSwitch
 from .generator import expire_old_files, populate, write_response_day
 from .http import BackgroundHttpServer
+from .pgp_files import SandboxPgp, response_encryptor
 from .rest_app import build_rest_app
 from .sftp_server import BackgroundSftpServer, closed_loop_directories, write_known_hosts
 from .soap_app import build_soap_app
@@ -43,6 +45,8 @@ class SandboxConfig:
     import_interval_seconds: float = 600.0
     webhook_interval_seconds: float = 30.0
     today: dt.date | None = None
+    pgp: SandboxPgp | None = None
+    """Response days encrypted to a public key, and the key that decrypts uploaded subscriber files."""
 
 
 class Sandbox:
@@ -75,9 +79,16 @@ class Sandbox:
         for client_id in self.client_ids:
             directory = self.directories[client_id].response
             for back in range(1, self.config.response_days + 1):
-                write_response_day(directory, today - dt.timedelta(days=back), self.config.seed,
-                                   self.config.scale, client_id=client_id)
+                with self._response_encryptor(back) as encryptor:
+                    write_response_day(directory, today - dt.timedelta(days=back), self.config.seed,
+                                       self.config.scale, client_id=client_id, encryptor=encryptor)
             expire_old_files(directory, today)
+
+    def _response_encryptor(self, days_back: int):
+        pgp = self.config.pgp
+        if pgp is None or pgp.public_key is None or days_back > pgp.encrypted_days:
+            return contextlib.nullcontext(None)
+        return response_encryptor(pgp)
 
     def start(self) -> Sandbox:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -101,7 +112,8 @@ class Sandbox:
         write_known_hosts(self.known_hosts_path, self._sftp)
         for client_id in self.client_ids:
             importer = SubscriberImporter(self.state.client(client_id), self.directories[client_id].upload,
-                                          interval_seconds=self.config.import_interval_seconds)
+                                          interval_seconds=self.config.import_interval_seconds,
+                                          pgp=self.config.pgp)
             importer.start()
             self._importers.append(importer)
             sender = WebhookSender(self.state.client(client_id), seed=self.config.seed,

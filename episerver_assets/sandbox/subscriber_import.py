@@ -40,6 +40,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .generator import source_mailings
+from .pgp_files import SandboxPgp, decrypted_upload
 from .state import AddOutcome, ClientState
 from .subscriber_file import MalformedFile, SubscriberRow, parse_subscriber_file
 
@@ -72,13 +73,16 @@ class SubscriberImporter:
         upload_dir: Path,
         source_mailings: Mapping[int, int] | None = None,
         interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
+        pgp: SandboxPgp | None = None,
     ):
         """`source_mailings` maps broadmail_ID -> list id; None means the generator's source
-        mailings of the client's generated lists (generator.source_mailings)."""
+        mailings of the client's generated lists (generator.source_mailings). A PGP-encrypted file
+        is decrypted with `pgp.private_key` (see pgp_files)."""
         self._client = client
         self._upload_dir = Path(upload_dir)
         self._source_mailings = source_mailings
         self._interval = interval_seconds
+        self._pgp = pgp
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._pass_lock = threading.Lock()
@@ -145,7 +149,8 @@ class SubscriberImporter:
         except FileNotFoundError:
             return None
         try:
-            rows, extra_columns = parse_subscriber_file(data, self._known_source_mailings())
+            plain = decrypted_upload(data, self._pgp)
+            rows, extra_columns = parse_subscriber_file(plain, self._known_source_mailings())
             counts, ignored = _import_rows(self._client, rows, extra_columns)
             result = ImportResult(client_id, path.name, "processed", len(rows), counts, ignored)
             _move(path, path.parent / PROCESSED_DIR)

@@ -47,7 +47,7 @@ def _table_spec(table) -> dg.AssetSpec:
         metadata={
             "dagster/column_schema": dagster_table_schema(table),
             "dagster/table_name": warehouse_table(table).fullname,
-            "file_pattern": f"YYYYMMDD_{table.file_stem}.csv[.gz]",
+            "file_pattern": f"YYYYMMDD_{table.file_stem}.csv[.gz][.pgp|.gpg|.asc]",
         },
         tags={"source": "campaign_closed_loop"},
     )

@@ -17,7 +17,9 @@ import sqlalchemy as sa
 
 from ...campaign.errors import CampaignError
 from ...campaign.sftp import CampaignSftpResource, RemoteFile
+from ...pgp import Keyring, PgpError
 from ...warehouse import WarehouseResource
+from .decryption import run_keyring
 from .ledger import loaded_files
 from .loading import LoadedFile, load_response_file
 from .personal_data import failures_markdown, failures_text, masked_text
@@ -67,12 +69,15 @@ def describe_failure(error: BaseException) -> str:
     return masked_text(text)[:MAX_MESSAGE_CHARS]
 
 
-def _load_one(warehouse: WarehouseResource, table: ResponseTable, day: dt.date, spool) -> TableDay:
+def _load_one(warehouse: WarehouseResource, table: ResponseTable, day: dt.date, spool,
+              keyring: Keyring | None) -> TableDay:
     name = spool.remote.name
     try:
-        return load_response_file(warehouse, table, day, spool)
+        return load_response_file(warehouse, table, day, spool, keyring)
     except ResponseFileError as error:
         return Problem(day, table, name, f"{name} is invalid", error)
+    except PgpError as error:
+        return Problem(day, table, name, f"{name} could not be decrypted: {error}")
     except Exception as error:  # one file's failure must not stop the others
         log.debug("loading %s failed", name, exc_info=True)
         return Problem(day, table, name, f"{name} could not be loaded ({describe_failure(error)})")
@@ -101,11 +106,12 @@ def load_days(
         with sftp.open_session() as session:
             files = _files_by_table_day(session.list(sftp.response_dir, "*.csv*"))
         plan = [(day, table, files.get((day, table.name))) for day in days for table in tables]
-        prefetched = iter(Prefetcher(sftp, [remote for _, _, remote in plan if remote is not None], scratch))
-        with contextlib.closing(prefetched):
+        planned = [remote for _, _, remote in plan if remote is not None]
+        prefetched = iter(Prefetcher(sftp, planned, scratch))
+        with run_keyring(sftp.pgp_keys(), planned) as keyring, contextlib.closing(prefetched):
             for day, table, remote in plan:
                 if remote is None:
                     reason = f"{table.file_name(day)} is not on the server (expired after 30 days, or not delivered)"
                     yield Problem(day, table, None, reason)
                 else:
-                    yield _load_one(warehouse, table, day, next(prefetched))
+                    yield _load_one(warehouse, table, day, next(prefetched), keyring)

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from ...pgp import Keyring, PgpError
 from ...warehouse import WarehouseResource
+from .decryption import readable_spool
 from .ledger import LedgerEntry, last_load, record_load
 from .reader import iter_response_batches
 from .reader.arrow_batches import read_ahead
@@ -55,18 +57,27 @@ def _unchanged(spool: DownloadSpool, table: ResponseTable, day: dt.date, previou
 
 
 def load_response_file(
-    warehouse: WarehouseResource, table: ResponseTable, day: dt.date, spool: DownloadSpool
+    warehouse: WarehouseResource, table: ResponseTable, day: dt.date, spool: DownloadSpool,
+    keyring: Keyring | None = None,
 ) -> LoadedFile:
     """Replace `day`'s partition of `table` (which must exist) with the file's rows, unless the file
-    is byte for byte the one the partition was loaded from. Raises ResponseFileError (or the
-    download's error) and writes nothing when the file is invalid or its transfer fails."""
+    is byte for byte the one the partition was loaded from. An encrypted file is decrypted with
+    `keyring` as it arrives (see decryption.py). Raises ResponseFileError (or the download's error,
+    or PgpError) and writes nothing when the file is invalid or its transfer or decryption fails."""
     previous = last_load(warehouse, table, day)
     if previous is not None and previous.size_bytes == spool.remote.size:
         # Possibly the same bytes: hash the download before loading anything.
         if spool.wait() == previous.sha256:
             return _unchanged(spool, table, day, previous)
+    with readable_spool(spool, keyring) as readable:
+        return _load(warehouse, table, day, spool, readable)
+
+
+def _load(warehouse: WarehouseResource, table: ResponseTable, day: dt.date, spool: DownloadSpool,
+          readable: DownloadSpool) -> LoadedFile:
+    """Load the rows `readable` holds; the ledger records the bytes of `spool` as delivered."""
     previews: list[pa.RecordBatch] = []
-    validated = read_ahead(_validated_batches(spool, table), VALIDATED_AHEAD)  # validation off this thread
+    validated = read_ahead(_validated_batches(readable, table), VALIDATED_AHEAD)  # validation off this thread
 
     def rows() -> Iterator[pa.RecordBatch]:
         for batch in validated:
@@ -88,6 +99,8 @@ def load_response_file(
         spool.cancel()
         if spool.error is not None and not isinstance(spool.error, DownloadCancelled):
             raise spool.error from error  # the transfer failed: the reader's error is only its echo
+        if isinstance(readable.error, PgpError):
+            raise readable.error from error  # likewise for a decryption that failed
         raise
     finally:
         validated.close()

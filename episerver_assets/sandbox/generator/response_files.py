@@ -15,6 +15,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -88,6 +89,26 @@ class _TableWriter:
     def discard(self) -> None:
         self.temporary.unlink(missing_ok=True)
 
+    def encrypt(self, encryptor: FileEncryptor) -> None:
+        """Replace the temporary file with its encrypted form, to be named `<final><suffix>`."""
+        self.final = self.final.with_name(self.final.name + encryptor.suffix)
+        encrypted = self.final.with_name(f".{self.final.name}.tmp")
+        try:
+            encryptor(self.temporary, encrypted)
+        except BaseException:
+            encrypted.unlink(missing_ok=True)
+            raise
+        self.temporary.unlink()
+        self.temporary = encrypted
+
+
+class FileEncryptor(Protocol):
+    """Writes `plain` encrypted to `encrypted`; `suffix` (e.g. `.pgp`) is added to the file's name."""
+
+    suffix: str
+
+    def __call__(self, plain: Path, encrypted: Path) -> None: ...
+
 
 def write_response_day(
     directory: Path,
@@ -96,8 +117,10 @@ def write_response_day(
     scale: str | Sizes,
     client_id: int = 1000,
     chunk_sends: int = DEFAULT_CHUNK_SENDS,
+    encryptor: FileEncryptor | None = None,
 ) -> dict[str, WrittenFile]:
-    """Write one day's eight files for one client into `directory`; the same inputs give the same bytes.
+    """Write one day's eight files for one client into `directory`; the same inputs give the same bytes
+    (or, with `encryptor`, those bytes encrypted, as `<name>.csv<encryptor.suffix>`).
 
     `scale` is a name from SCALES or a Sizes (e.g. `sizes_for_total_rows(10_000_000)`). The output does
     not depend on `chunk_sends`, which only bounds memory.
@@ -118,6 +141,8 @@ def write_response_day(
                 writers[table].write(arrays)
         for writer in writers.values():
             writer.close()
+            if encryptor is not None:
+                writer.encrypt(encryptor)
         for writer in writers.values():
             os.replace(writer.temporary, writer.final)
     return {table: WrittenFile(w.final, w.rows) for table, w in writers.items()}

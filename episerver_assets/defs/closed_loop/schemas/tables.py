@@ -125,7 +125,7 @@ RESPONSE_TABLES: dict[str, ResponseTable] = {
 }
 """The eight tables in the seed's order, by warehouse table name."""
 
-_FILE_NAME = re.compile(r"^(?P<day>\d{8})_(?P<stem>[a-z_]+)\.csv(?:\.gz)?$")
+_FILE_NAME = re.compile(r"^(?P<day>\d{8})_(?P<stem>[a-z_]+)\.csv(?:\.gz)?(?:\.pgp|\.gpg|\.asc)?$")
 
 
 def response_table(table: ResponseTable | str) -> ResponseTable:
@@ -139,7 +139,8 @@ def response_table(table: ResponseTable | str) -> ResponseTable:
 
 
 def parse_file_name(file_name: str) -> tuple[date, ResponseTable] | None:
-    """(day, table) for `YYYYMMDD_<stem>.csv` or `.csv.gz`; None for any other name."""
+    """(day, table) for `YYYYMMDD_<stem>.csv` or `.csv.gz`, each also PGP-encrypted (`.pgp`, `.gpg`,
+    `.asc` appended); None for any other name."""
     match = _FILE_NAME.match(file_name)
     if match is None:
         return None
