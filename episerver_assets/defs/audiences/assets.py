@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from ...pools import WAREHOUSE
 from ...warehouse import WarehouseResource
 from ..crm.contacts import CONTACTS_KEY, contacts, table_schema
+from ..profiles.enrichment_columns import add_enrichment_columns
 from ..profiles.tables import ensure_profile_tables
 from .config import config_path, load_audiences
 from .recompute import recompute_audiences
@@ -60,6 +61,8 @@ def _specs() -> list[dg.AssetSpec]:
 def _ensure_tables(warehouse: WarehouseResource) -> None:
     ensure_profile_tables(warehouse)
     warehouse.ensure_table(contacts, audience_members, audience_history, audience_sizes)
+    with warehouse.begin() as connection:  # filters may name the columns enrichments fill
+        add_enrichment_columns(connection, warehouse.partition_lock_timeout_seconds)
 
 
 @dg.multi_asset(specs=_specs(), pool=WAREHOUSE)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from ..crm.contacts import contacts
+from ..profiles.enrichment_columns import mapped_profile_columns
 from ..profiles.tables import user_profiles
 
 FILTER_COLUMNS: dict[str, frozenset[str]] = {
-    "profile": frozenset(c.name for c in user_profiles.columns),
+    "profile": frozenset(c.name for c in user_profiles.columns) | mapped_profile_columns(),
     "contact": frozenset(c.name for c in contacts.columns),
 }
 """Qualifier -> column names; its keys are the qualifiers filters write (`profile.email`)."""

@@ -9,6 +9,7 @@ from ...warehouse import WarehouseResource
 from ..closed_loop.checks import asset_key as closed_loop_key
 from ..closed_loop.schemas import RESPONSE_TABLES
 from .build import build_profiles
+from .enrichment_columns import apply_enrichment_columns
 from .tables import CLOSED_LOOP_TABLES, ensure_profile_tables, user_profiles
 
 OWNER = "team:crm-data"
@@ -52,6 +53,7 @@ def user_profiles_asset(config: UserProfilesConfig, warehouse: WarehouseResource
     with warehouse.begin() as connection:
         result = build_profiles(connection, full_rebuild=config.full_rebuild,
                                 lock_timeout_seconds=warehouse.partition_lock_timeout_seconds)
+        enriched = apply_enrichment_columns(connection, warehouse.partition_lock_timeout_seconds)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": result.row_count,
         "dagster/column_schema": column_schema(),
@@ -60,4 +62,5 @@ def user_profiles_asset(config: UserProfilesConfig, warehouse: WarehouseResource
         "events_merged": result.events_merged,
         "persons_changed": result.persons_changed,
         "persons_merged": result.persons_merged,
+        "enrichment_fields_updated": enriched,
     })

@@ -1,0 +1,213 @@
+"""Enrichments as code: a YAML file, path in EPISERVER_ENRICHMENTS_CONFIG (default: the sandbox's).
+
+```yaml
+enrichments:
+  - slug: ansira_uuid                  # asset enrichment/<slug>; a-z, 0-9, _, unique
+    name: Ansira UUID
+    source_audience: email_without_uuid   # an audience slug (EPISERVER_AUDIENCES_CONFIG)
+    authorization:                     # OAuth 2.0 client credentials grant
+      token_url: https://XXXX.example.com/oauth/token
+      client_id: my-client
+      client_secret_env: ANSIRA_CLIENT_SECRET   # the NAME of the variable holding the secret
+      request_params: {access_token: "{token}"} # added to every request; {token}: the access token
+    url: https://XXXX.example.com/service/api/v2/user
+    fields: [email]                    # profile fields the template may read
+    template: |                        # Jsonnet, rendered per profile
+      local event = (import "lytemplates.libsonnet");
+      {email: event.get("email", ""), sourceCode: {keyName: "XXXX"}}
+    stream: ansira_users               # answers land in enrichment.ansira_users
+    map: {uuid: ansira_uuid}           # response field (dotted path) -> profile column
+    existing_users: true               # false: only members entering from the first run on
+```
+
+Optional per enrichment: `concurrency` (8), `rate_limit_per_second` (50), `timeout_seconds` (10),
+`max_response_bytes` (1 MiB), `max_attempts` (5), `backoff_seconds` (0.5), `max_retry_after_seconds`
+(120). `${NAME}` in a URL is the environment variable NAME, read when the enrichment runs. Every
+problem fails the load with one line naming the file, line, column and key.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ...settings import setting_value
+from ..campaign.yaml_locations import YamlFileError, position_of, read_yaml
+from .templates import TemplateError, check_template
+
+SETTING = "EPISERVER_ENRICHMENTS_CONFIG"
+SANDBOX_ENRICHMENTS = Path(__file__).parent / "sandbox_enrichments.yaml"
+NAME = r"^[a-z][a-z0-9_]{0,62}$"
+RESERVED_STREAMS = frozenset({"enrichment_ledger", "enrichment_state"})
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class EnrichmentConfigError(ValueError):
+    """The file cannot be used; the message is one line naming file, position, enrichment and key."""
+
+
+class Authorization(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    token_url: str = Field(min_length=1)
+    client_id: str = Field(min_length=1)
+    client_secret_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    client_secret: None = Field(default=None, description="refused: secrets never live in the file")
+    scope: str | None = None
+    request_params: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("client_secret", mode="before")
+    @classmethod
+    def _no_secret_in_file(cls, value: Any) -> None:
+        if value is None:
+            return None
+        raise ValueError("secrets do not belong in the file: put it in an environment variable and name "
+                         "that variable in client_secret_env")
+
+
+class EnrichmentEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slug: str = Field(pattern=NAME)
+    name: str = Field(min_length=1)
+    source_audience: str = Field(min_length=1)
+    authorization: Authorization
+    url: str = Field(min_length=1)
+    fields: list[str] = Field(min_length=1)
+    template: str = Field(min_length=1)
+    stream: str = Field(pattern=NAME)
+    map: dict[str, str] = Field(min_length=1)
+    existing_users: bool = True
+    concurrency: int = Field(default=8, ge=1, le=64)
+    rate_limit_per_second: float = Field(default=50.0, gt=0, le=10_000)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    max_response_bytes: int = Field(default=1 << 20, ge=1, le=100 << 20)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    backoff_seconds: float = Field(default=0.5, ge=0, le=60)
+    max_retry_after_seconds: float = Field(default=120.0, ge=0, le=3600)
+
+    @field_validator("map")
+    @classmethod
+    def _columns_are_names(cls, mapping: dict[str, str]) -> dict[str, str]:
+        for field, column in mapping.items():
+            if not re.match(NAME, column):
+                raise ValueError(f"{field}: column {column!r} must be a-z, 0-9 and _, starting with a letter")
+        if len(set(mapping.values())) < len(mapping):
+            raise ValueError("two response fields map to the same column")
+        return mapping
+
+    @field_validator("stream")
+    @classmethod
+    def _not_reserved(cls, stream: str) -> str:
+        if stream in RESERVED_STREAMS:
+            raise ValueError(f"{stream} is the name of an enrichment bookkeeping table")
+        return stream
+
+
+class EnrichmentsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enrichments: list[EnrichmentEntry]
+
+
+class Enrichment(EnrichmentEntry):
+    """An entry checked against the rest of the file; `located` says where its keys are written."""
+
+    path: str
+    line: int
+
+    def located(self, key: str) -> str:
+        return f"{self.path}, enrichment {self.slug}, key {key}"
+
+    def expanded(self, key: str, value: str) -> str:
+        """`${NAME}` replaced by the environment variable NAME (EnrichmentConfigError if unset)."""
+        def variable(match: re.Match) -> str:
+            found = setting_value(match[1])
+            if not found:
+                raise EnrichmentConfigError(f"{self.located(key)} (line {self.line}): environment variable "
+                                            f"{match[1]} is not set")
+            return found
+        return PLACEHOLDER.sub(variable, value)
+
+
+def config_path() -> Path:
+    return Path(setting_value(SETTING) or SANDBOX_ENRICHMENTS)
+
+
+def _fail(path: Path, text: str, location: tuple, message: str) -> EnrichmentConfigError:
+    line, column = position_of(text, location)
+    key = ".".join(str(part) for part in location) or "(top level)"
+    return EnrichmentConfigError(f"{path}, line {line}, column {column}: {key}: {message}")
+
+
+def _validated(path: Path, text: str, data: Any) -> EnrichmentsFile:
+    try:
+        return EnrichmentsFile.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise _fail(path, text, tuple(first["loc"]), first["msg"]) from None
+
+
+def _check_across(path: Path, text: str, entries: list[EnrichmentEntry], profile_columns: frozenset[str]) -> None:
+    slugs: set[str] = set()
+    columns: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        if entry.slug in slugs:
+            raise _fail(path, text, ("enrichments", index, "slug"), f"{entry.slug!r} is used by an earlier enrichment")
+        slugs.add(entry.slug)
+        for field, column in entry.map.items():
+            if column in profile_columns:
+                raise _fail(path, text, ("enrichments", index, "map", field),
+                            f"{column} is already a column of profiles.user_profiles")
+            if column in columns:
+                raise _fail(path, text, ("enrichments", index, "map", field),
+                            f"{column} is filled by enrichment {columns[column]} already")
+            columns[column] = entry.slug
+    readable = profile_columns | set(columns)
+    for index, entry in enumerate(entries):
+        unknown = [f for f in entry.fields if f not in readable]
+        if unknown:
+            raise _fail(path, text, ("enrichments", index, "fields"),
+                        f"not profile columns: {', '.join(unknown)}")
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path, _modified_ns: int, profile_columns: frozenset[str]) -> tuple[Enrichment, ...]:
+    try:
+        text, data = read_yaml(path, SETTING)
+    except YamlFileError as error:
+        raise EnrichmentConfigError(str(error)) from None
+    entries = _validated(path, text, data).enrichments
+    _check_across(path, text, entries, profile_columns)
+    enrichments = []
+    for index, entry in enumerate(entries):
+        try:
+            check_template(entry.slug, entry.template, entry.fields)
+        except TemplateError as error:
+            raise _fail(path, text, ("enrichments", index, "template"), str(error)) from None
+        line, _ = position_of(text, ("enrichments", index))
+        enrichments.append(Enrichment(**entry.model_dump(), path=str(path), line=line))
+    return tuple(enrichments)
+
+
+def load_enrichments(path: Path | str | None = None) -> tuple[Enrichment, ...]:
+    """Read and check the file (default: EPISERVER_ENRICHMENTS_CONFIG); EnrichmentConfigError if unusable.
+    Source audiences are checked by the assets, which know the audiences (`check_source_audiences`)."""
+    from ..profiles.tables import user_profiles
+
+    path = Path(path) if path is not None else config_path()
+    modified = path.stat().st_mtime_ns if path.exists() else 0
+    return _load(path, modified, frozenset(c.name for c in user_profiles.columns))
+
+
+def check_source_audiences(enrichments: tuple[Enrichment, ...], audience_slugs: set[str]) -> None:
+    for enrichment in enrichments:
+        if enrichment.source_audience not in audience_slugs:
+            raise EnrichmentConfigError(
+                f"{enrichment.path}, enrichment {enrichment.slug} (line {enrichment.line}): source_audience: "
+                f"no audience {enrichment.source_audience!r} in the audiences file; known: "
+                f"{', '.join(sorted(audience_slugs)) or '(none)'}")
