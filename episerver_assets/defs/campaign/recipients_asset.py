@@ -19,6 +19,7 @@ from pydantic import Field
 
 from ...campaign.errors import CampaignError
 from ...campaign.rest import CampaignRestClient, CampaignRestResource
+from ...notifications import EventKind, notify
 from ...pools import CAMPAIGN_REST
 from ...warehouse import WarehouseResource
 from .import_plan import plan_passes
@@ -104,10 +105,13 @@ def episerver_recipients(
         outcomes, failed = _run_passes(context, client, warehouse, table, plans)
 
     metadata = outcome_metadata(outcomes, failed, table_counts(warehouse), column_schema(settings.columns()), source)
+    deleted = {o.plan.list_id: o.counts.deleted for o in outcomes if o.counts.deleted}
+    if deleted:
+        notify(context, EventKind.RECIPIENTS_DELETED,
+               {"deleted": sum(deleted.values()), "lists": ", ".join(map(str, deleted))})
     if failed:
-        raise dg.Failure(
-            description=f"{len(failed)} recipient list(s) could not be imported: "
-            + "; ".join(f"{list_id}: {reason}" for list_id, reason in failed.items()),
-            metadata=metadata,
-        )
+        description = (f"{len(failed)} recipient list(s) could not be imported: "
+                       + "; ".join(f"{list_id}: {reason}" for list_id, reason in failed.items()))
+        notify(context, EventKind.IMPORT_FAILED, {"error": description, "failed": len(failed)})
+        raise dg.Failure(description=description, metadata=metadata)
     return dg.MaterializeResult(metadata=metadata)

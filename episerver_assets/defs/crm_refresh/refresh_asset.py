@@ -3,6 +3,7 @@
 import dagster as dg
 
 from ...campaign.soap import CampaignSoapClient, CampaignSoapResource
+from ...notifications import EventKind, notify
 from ...pools import CAMPAIGN_SOAP
 from ...warehouse import WarehouseResource
 from ..crm.contacts import CONTACTS_KEY, contacts
@@ -44,7 +45,13 @@ def recipient_list_refresh(
     warehouse.ensure_table(contacts, suppressions, refresh_runs, refresh_results)
     selection = select_recipients(warehouse, config, load_matcher(warehouse))
     previous = last_successful_count(warehouse, config.recipient_list_id)
-    check_before_clear(len(selection.records), previous, config.max_shrink, config.confirm, context.log)
+    try:
+        check_before_clear(len(selection.records), previous, config.max_shrink, config.confirm, context.log)
+    except dg.Failure as refused:
+        notify(context, EventKind.CLEAR_REFUSED, {
+            "error": refused.description, "recipient_list_id": config.recipient_list_id,
+            "selected": len(selection.records), "last_successful": previous or 0})
+        raise
 
     field_names = list(config.fields.values())
     with soap.client() as client:

@@ -1,0 +1,50 @@
+"""Where the platform notifies: a refused CRM clear reaches the run log and a webhook, end to end."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from episerver_assets.defs.crm_refresh.refresh_asset import recipient_list_refresh
+from episerver_assets.warehouse import WarehouseResource
+
+from .crm_refresh_support import (
+    LIST_ID, REFRESH_OP, add_technical_fields, contact, failure_of, list_members, resources, write_contacts,
+)
+from .notifications_support import configure, run_log, webhook_server  # noqa: F401 (fixture)
+
+SUBJECT = f"crm_refresh/recipient_list_refresh: refused to clear recipient list {LIST_ID}"
+
+
+def refresh_with_log(warehouse_url: str, **config: object) -> tuple[dg.ExecuteInProcessResult, list[str]]:
+    run_config = {"ops": {REFRESH_OP: {"config": {"recipient_list_id": LIST_ID, **config}}}}
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([recipient_list_refresh], resources=resources(warehouse_url), run_config=run_config,
+                                instance=instance, raise_on_error=False)
+        return result, run_log(instance, result.run_id)
+
+
+def test_a_refused_crm_clear_notifies_the_run_log_and_the_webhook(
+    sandbox, sandbox_env, duckdb_url, tmp_path, monkeypatch, webhook_server,
+):
+    url, webhook = webhook_server
+    configure(tmp_path, monkeypatch, f"sinks:\n  - type: run_log\n  - type: webhook\n    url: {url}/crm\n")
+    write_contacts(WarehouseResource(url=duckdb_url), [contact("C1", "other@example.com", optin_id=88)])
+    add_technical_fields(sandbox)
+    before = list_members(sandbox)
+
+    refused, log = refresh_with_log(duckdb_url, optin_id=77)
+
+    assert not refused.success and "refused to clear the list" in failure_of(refused)
+    assert list_members(sandbox) == before
+    [message] = [line for line in log if line.startswith("notification clear_refused:")]
+    assert message.startswith(f"notification clear_refused: {SUBJECT}\nRun {refused.run_id} of ")
+    assert message.endswith(": refused to clear the list: the new selection is empty. "
+                            "Re-run with `confirm: true` to clear anyway.")
+    [request] = webhook.requests
+    assert request["json"]["kind"] == "clear_refused" and request["json"]["subject"] == SUBJECT
+    assert request["json"]["run"]["run_id"] == refused.run_id
+
+    confirmed, log = refresh_with_log(duckdb_url, optin_id=77, confirm=True)
+
+    assert confirmed.success, failure_of(confirmed)
+    assert len(webhook.requests) == 1 and not any(line.startswith("notification") for line in log)
