@@ -9,6 +9,7 @@ import datetime as dt
 import dagster as dg
 
 from ...campaign.sftp import CampaignSftpResource
+from ...notifications import EventKind, notify
 from ...pools import closed_loop_pool
 from ...warehouse import WarehouseResource
 from .check_evaluations import DayChecks
@@ -104,8 +105,11 @@ def closed_loop_responses(
             of_day = []
 
     if problems:
+        description = f"{len(problems)} response file(s) could not be loaded: " + "; ".join(
+            p.summary for p in problems[:5])
+        notify(context, EventKind.IMPORT_FAILED, {"error": description, "failed": len(problems),
+                                                   "days": ", ".join(sorted({str(p.day) for p in problems}))})
         raise dg.Failure(
-            description=f"{len(problems)} response file(s) could not be loaded: "
-            + "; ".join(p.summary for p in problems[:5]),
+            description=description,
             metadata={"problems": dg.MetadataValue.md("\n\n".join(p.markdown() for p in problems))},
         )
