@@ -27,15 +27,18 @@ def closed_loop_summary(warehouse: WarehouseResource, result: dg.ExecuteInProces
 
 
 def inbound_summary(warehouse: WarehouseResource) -> str:
-    """Row counts of the inbound tables the demo filled: recipients, activity (and its rejects), profiles."""
+    """Row counts of the tables the demo filled after the closed loop: recipients, activity (and its rejects),
+    profiles, CRM, audiences, and the outbound results."""
     from .defs.activity.activity_tables import episerver_activity, episerver_activity_rejects
     from .defs.audiences.tables import audience_members
     from .defs.campaign.recipient_tables import episerver_recipients
     from .defs.crm.contacts import contacts
+    from .defs.crm_refresh.tables import refresh_runs, suppressions
+    from .defs.exports.tables import owned_members, sync_results
     from .defs.profiles.tables import user_profiles
 
     lines = ["", f"{'table':<36}{'rows':>10}"]
     for table in (episerver_recipients, episerver_activity, episerver_activity_rejects, user_profiles, contacts,
-                  audience_members):
+                  audience_members, suppressions, refresh_runs, owned_members, sync_results):
         lines.append(f"{table.fullname:<36}{warehouse.row_count(table):>10,}")
     return "\n".join(lines)

@@ -114,17 +114,23 @@ def test_demo_loads_its_own_sandbox_quietly_labels_its_runs_and_sets_the_ui_star
     captured = capsys.readouterr()
     assert "INFO" not in captured.out + captured.err
     stages = [line for line in captured.out.splitlines() if " ... " in line]
-    assert [line.split(" ... ")[1].split()[0] for line in stages] == ["ok"] * 11
+    assert [line.split(" ... ")[1].split()[0] for line in stages] == ["ok"] * len(stages)
     assert stages[3].startswith("loading 2 days") and "rows" in stages[3]
-    assert [line.split(" ... ")[0].split()[0] for line in stages[4:]] == [
-        "importing", "registering", "the", "adding", "building", "writing", "computing"]
+    firsts = iter(line.split(" ... ")[0].split()[0] for line in stages[4:])
+    expected = ["importing", "registering", "the", "adding", "building", "writing", "computing",
+                "CRM", "export", "export", "closed-loop"]
+    assert all(word in firsts for word in expected), [line.split(" ... ")[0] for line in stages]  # in this order
     assert "0 deliveries not acknowledged" in stages[6]
-    assert len(captured.out.splitlines()) < 45
+    exports = [line for line in stages if line.startswith("export ")]
+    assert all(" sent" in line for line in exports), exports
+    assert len(captured.out.splitlines()) < 60
     assert "closed_loop.mailing_recipients" in captured.out and "0 failed" in captured.out
     summary_rows = dict(line.split() for line in captured.out.splitlines()
-                        if line.startswith(("campaign.", "activity.", "profiles.", "crm.", "audiences.")))
+                        if line.startswith(("campaign.", "activity.", "profiles.", "crm.", "audiences.",
+                                            "crm_refresh.", "exports.")))
     for table in ("campaign.episerver_recipients", "activity.episerver_activity", "profiles.user_profiles",
-                  "crm.contacts", "audiences.audience_members"):
+                  "crm.contacts", "audiences.audience_members", "crm_refresh.refresh_runs",
+                  "exports.owned_members", "exports.sync_results"):
         assert int(summary_rows[table].replace(",", "")) > 0, table
     assert summary_rows["activity.episerver_activity_rejects"] == "0"
     assert (tmp_path / "data" / "warehouse.duckdb").exists()

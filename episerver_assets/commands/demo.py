@@ -26,6 +26,8 @@ REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 LAUNCHED_BY_TAG = "episerver/launched_by"
+DEMO_IMPORT_INTERVAL_SECONDS = 0.5
+"""The sandbox imports uploaded subscriber files this often (Campaign: every 10 minutes)."""
 KEPT_FROM_USER = {"EPISERVER_DATA_DIR", "EPISERVER_WAREHOUSE_URL", "EPISERVER_CLOSED_LOOP_START_DATE",
                   "EPISERVER_PREVIEW_PERSONAL_DATA"}
 
@@ -46,7 +48,7 @@ def demo_sandbox_config(days: int, seed: int, scale: str, today: dt.date):
     from ..sandbox.server import SandboxConfig
 
     return SandboxConfig(data_dir() / "demo-sandbox", seed=seed, scale=scale, http_port=0, sftp_port=0,
-                         response_days=days, today=today)
+                         response_days=days, today=today, import_interval_seconds=DEMO_IMPORT_INTERVAL_SECONDS)
 
 
 def _prepare_dagster_home() -> Path:
@@ -89,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     print(inbound_summary(warehouse))
     print(f"\nWarehouse: {warehouse.describe()}\nDagster home: {home}")
     print("Open the UI with `make ui` (http://127.0.0.1:3000): the asset groups closed_loop, campaign, activity,")
-    print("profiles, crm and audiences show the tables in one lineage, with column schemas, row counts per day")
+    print("profiles, crm, audiences, exports, crm_refresh and closed_loop_send show the tables in one lineage,")
+    print("with plans and their checks, per-row export results, column schemas, row counts per day")
     print(f"({first} .. {last}) and checks.")
     return 0 if result.success and inbound.success else 1
 
@@ -108,6 +111,7 @@ def _load(args: argparse.Namespace, first: dt.date, last: dt.date, sandbox):
     from ..definitions import build_definitions
     from ..pools import apply_pool_limits
     from .demo_inbound import run_inbound
+    from .demo_outbound import run_outbound
 
     # Built only now: the resources read the demo sandbox's addresses from the environment.
     defs = build_definitions()
@@ -116,7 +120,8 @@ def _load(args: argparse.Namespace, first: dt.date, last: dt.date, sandbox):
     title = f"loading {days} day{'s' if days != 1 else ''} {first} .. {last}"
     with stage(title) as done, dg.DagsterInstance.get() as instance:
         apply_pool_limits(instance, warehouse.dialect)
-        logging.getLogger("dagster").setLevel(logging.WARNING)
+        for name in ("dagster", "episerver_assets"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         result = defs.resolve_job_def("closed_loop_job").execute_in_process(
             instance=instance,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
@@ -125,6 +130,7 @@ def _load(args: argparse.Namespace, first: dt.date, last: dt.date, sandbox):
         )
         done(f"{_rows_loaded(result):,} rows" if result.success else "FAILED, see the summary", ok=result.success)
         inbound = run_inbound(defs, instance, sandbox, {LAUNCHED_BY_TAG: "demo"}, args.seed, args.scale)
+        inbound.results += run_outbound(defs, instance, {LAUNCHED_BY_TAG: "demo"}).results
     return result, inbound, warehouse
 
 

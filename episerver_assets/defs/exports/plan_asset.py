@@ -57,7 +57,9 @@ def refusals(export: Export, counts: PlanCounts, list_size: int, suppressions_lo
     """Why the plan must not be applied without confirmation; empty when it is safe."""
     reasons = []
     share = counts.changes / max(list_size, 1)
-    if counts.changes and share > export.max_change_share:
+    if counts.changes and list_size == 0:
+        reasons.append(f"it writes {counts.changes:,} recipients into an empty list (a first backfill)")
+    elif counts.changes and share > export.max_change_share:
         reasons.append(f"it changes {counts.changes:,} recipients, {share:.0%} of the list's {list_size:,} "
                        f"(max_change_share {export.max_change_share:.0%})")
     if counts.suppressed:
@@ -112,8 +114,10 @@ def build_plan_asset(export: Export, audiences: Sequence[Audience]) -> dg.Assets
                 confirmed=bool(reasons and config.confirm)))
             sample = plan_sample(connection, plan_id)
         for reason in reasons:
-            context.log.warning(f"export {export.name}: plan {'confirmed despite' if config.confirm else 'refused'}: "
-                                f"{reason}")
+            if config.confirm:
+                context.log.info(f"export {export.name}: plan confirmed despite: {reason}")
+            else:
+                context.log.warning(f"export {export.name}: plan refused: {reason}")
         yield dg.MaterializeResult(metadata=plan_metadata(counts, list_size, sample, status))
         yield dg.AssetCheckResult(
             check_name=CHECK_NAME, passed=status == "ready",
