@@ -22,7 +22,7 @@ def test_the_schedule_is_daily_stopped_and_runs_suppressions_then_the_refresh():
     assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {
         "crm_refresh/suppressions", "crm_refresh/recipient_list_refresh"}
     config = crm_refresh_schedule.evaluate_tick(dg.build_schedule_context()).run_requests[0].run_config
-    assert config["ops"][REFRESH_OP]["config"] == {"recipient_list_id": 58001000000, "optin_id": 9100000}
+    assert config["ops"][REFRESH_OP]["config"] == {"recipient_list_id": 58001000999, "optin_id": 9100000}
     assert config == run_config_from_yaml(SANDBOX_CONFIG, REFRESH_OP)
 
 

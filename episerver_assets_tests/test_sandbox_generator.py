@@ -27,6 +27,7 @@ from episerver_assets.sandbox.generator import (
 )
 from episerver_assets.sandbox.generator import events as generator_events
 from episerver_assets.sandbox.generator import names as generator_names
+from episerver_assets.sandbox.generator.activation_lists import activation_list_ids
 
 DAY = date(2024, 5, 17)
 SEED = 42
@@ -194,7 +195,9 @@ def test_files_agree_with_the_populated_state(small_day, populated):
 def test_populate_creates_lists_recipients_and_suppressions(populated):
     client, population = populated
     sizes = SCALES["small"]
-    assert set(client.lists) == set(population.list_ids) and len(population.list_ids) == sizes.lists
+    assert set(client.lists) == set(population.list_ids) | activation_list_ids(client.account.client_id)
+    assert len(population.list_ids) == sizes.lists
+    assert all(not client.lists[i].recipients for i in activation_list_ids(client.account.client_id))
     assert sum(len(lst.recipients) for lst in client.lists.values()) == sizes.recipients
     first = client.lists[population.list_ids[0]]
     assert first.attribute_names[:4] == ["email", "salutation", "firstname", "lastname"]
