@@ -1,12 +1,14 @@
-"""Where the platform notifies: a refused CRM clear reaches the run log and a webhook, end to end."""
+"""Where the platform notifies, end to end: a refused CRM clear (run log and webhook), a failed closed-loop day."""
 
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
 from episerver_assets.defs.crm_refresh.refresh_asset import recipient_list_refresh
 from episerver_assets.warehouse import WarehouseResource
 
+from .closed_loop_runs import DAY_1, instance, response_file, run_days  # noqa: F401 (fixtures)
 from .crm_refresh_support import (
     LIST_ID, REFRESH_OP, add_technical_fields, contact, failure_of, list_members, resources, write_contacts,
 )
@@ -48,3 +50,19 @@ def test_a_refused_crm_clear_notifies_the_run_log_and_the_webhook(
 
     assert confirmed.success, failure_of(confirmed)
     assert len(webhook.requests) == 1 and not any(line.startswith("notification") for line in log)
+
+
+@pytest.mark.parametrize("warehouse_url", ["duckdb"], indirect=True)
+def test_a_closed_loop_day_with_a_missing_file_notifies(sandbox, run_days, instance, monkeypatch):
+    monkeypatch.delenv("EPISERVER_NOTIFICATIONS_CONFIG", raising=False)
+    response_file(sandbox, "opens", DAY_1).unlink()
+
+    result = run_days(DAY_1, DAY_1)
+
+    assert not result.success
+    [message] = [line for line in run_log(instance, result.run_id) if line.startswith("notification")]
+    subject, body = message.split("\n")
+    assert subject == f"notification import_failed: closed_loop_responses (8 assets) {DAY_1}: import failed"
+    assert body.startswith(f"Run {result.run_id} of closed_loop_job at ")
+    assert body.endswith(f": 1 response file(s) could not be loaded: {DAY_1} opens: {DAY_1:%Y%m%d}_opens.csv "
+                         "is not on the server (expired after 30 days, or not delivered)")

@@ -14,10 +14,10 @@ caller for a notification problem: a sink that fails is logged as one warning li
 addresses, no URL path) and the others still get it; a template that cannot render these fields is
 logged and the built-in template is used. Call it before raising the failure it reports.
 
-Fields every notification has: `kind`, `run_id`, `job`, `asset` (the selected asset keys), `partition`
-(a key or `first...last`; empty when unpartitioned), `time` (UTC, ISO 8601). The built-in templates also
-use these caller fields (others may be added and used by a configured template):
-- `import_failed`: `error` (a summary without personal data), counts such as `failed`;
+Fields every notification has: `kind`, `run_id`, `job`, `asset` (its key; a multi-asset step's name and
+count), `partition` (a key or `first...last`; empty when unpartitioned), `time` (UTC, ISO 8601). The
+built-in templates also use these caller fields (others may be added and used by a configured template):
+- `import_failed`: `error` (a summary without personal data), `failed` (files or lists), `days` (closed loop);
 - `plan_refused`: `error` (why the plan was refused);
 - `clear_refused`: `error`, `recipient_list_id`, `selected`, `last_successful`;
 - `enrichment_failing`: `error`, `failed` (profiles that failed); profile fields where there is one profile;

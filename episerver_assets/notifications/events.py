@@ -44,14 +44,16 @@ def _partition(context: RunContext) -> str | None:
         return context.partition_key
     if context.has_partition_key_range:
         keys = context.partition_key_range
-        return f"{keys.start}...{keys.end}"
+        return keys.start if keys.start == keys.end else f"{keys.start}...{keys.end}"
     return None
 
 
 def _asset(context: RunContext) -> str | None:
+    """The asset's key; for a step of several assets, the step's name and how many it materializes."""
     if not context.has_assets_def:
         return None
-    return ", ".join(sorted(key.to_user_string() for key in context.selected_asset_keys))
+    keys = sorted(key.to_user_string() for key in context.selected_asset_keys)
+    return keys[0] if len(keys) == 1 else f"{context.op_def.name} ({len(keys)} assets)"
 
 
 def run_fields(context: RunContext, kind: EventKind) -> dict[str, object]:
