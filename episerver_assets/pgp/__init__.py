@@ -11,6 +11,7 @@ from .files import decrypt_file, encrypt_file
 from .keyring import Keyring, isolated_keyring
 from .keys import PgpKeys
 from .streams import decrypt, encrypt
+from .uploads import encrypt_for_upload
 
 __all__ = [
     "ENCRYPTED_SUFFIXES",
@@ -25,6 +26,7 @@ __all__ = [
     "decrypt_file",
     "encrypt",
     "encrypt_file",
+    "encrypt_for_upload",
     "is_encrypted_name",
     "isolated_keyring",
     "plain_name",

@@ -55,14 +55,15 @@ def subscribers_upload(
 ) -> dg.MaterializeResult:
     """**Closed-loop send** (seed 004): writes `YYYYMMDDHHMMSS_subscribers.csv` (`;`, every field quoted,
     LF, UTF-8) for the source mailing `broadmail_id`, uploads it under a temporary name and renames it,
-    then waits for the server's log or error file. Campaign copies the source mailing and sends it to
+    then waits for the server's log or error file (with EPISERVER_PGP_PUBLIC_KEY set, the file goes
+    PGP-encrypted to that key, under the same name). Campaign copies the source mailing and sends it to
     the file's recipients. The ledger `closed_loop_send.sends` makes every send upload at most once:
     re-running a send (same send id) only waits for, or reports, the outcome. An error file fails the
     materialization with its content."""
-    send_id = config.send_id or context.run.tags.get("dagster/root_run_id") or context.run_id
+    send_id = config.send_id or context.run.tags.get("dagster/root_run_id") or context.run.run_id
     ensure_ledger(warehouse)
     with sftp.open_session() as session:
-        send = deliver(context, config, warehouse, session, sftp.upload_dir, send_id)
+        send = deliver(context, config, warehouse, session, sftp.upload_dir, send_id, sftp.pgp_keys())
     outcome = _outcome(context, config, warehouse, sftp, send)
     metadata = {
         "send_id": send_id,

@@ -10,6 +10,7 @@ import dagster as dg
 import pandas as pd
 
 from ...campaign.sftp import SftpSession
+from ...pgp import PgpKeys, encrypt_for_upload
 from ...warehouse import WarehouseResource
 from .config import ClosedLoopSendConfig
 from .file_names import reserve_file_name
@@ -31,9 +32,11 @@ def build_file(config: ClosedLoopSendConfig, warehouse: WarehouseResource) -> tu
 
 def deliver(
     context: dg.AssetExecutionContext, config: ClosedLoopSendConfig, warehouse: WarehouseResource,
-    session: SftpSession, upload_dir: str, send_id: str,
+    session: SftpSession, upload_dir: str, send_id: str, pgp: PgpKeys,
 ) -> Send:
-    """The send's ledger row once its file is on the server (uploaded now or by an earlier attempt)."""
+    """The send's ledger row once its file is on the server (uploaded now or by an earlier attempt).
+    With a public key in `pgp` the file goes encrypted, under the same name (the ledger's size and
+    SHA-256 are those of the bytes uploaded)."""
     send = find_send(warehouse, send_id)
     if send is not None and send.status != RESERVED:
         context.log.info(f"send {send_id} already uploaded {send.file_name}: not uploading it again")
@@ -49,9 +52,14 @@ def deliver(
     with tempfile.TemporaryDirectory(prefix="closed-loop-send-") as directory:
         local = Path(directory) / name
         local.write_bytes(data)
-        session.upload(local, upload_dir, name)
-    mark_uploaded(warehouse, send_id, len(frame), len(data), hashlib.sha256(data).hexdigest())
-    context.log.info(f"send {send_id}: uploaded {name} ({len(frame)} rows, {len(data)} bytes)")
+        uploaded = encrypt_for_upload(pgp, local)
+        session.upload(uploaded, upload_dir, name)
+        size = uploaded.stat().st_size
+        with uploaded.open("rb") as sent:
+            sha256 = hashlib.file_digest(sent, "sha256").hexdigest()
+    mark_uploaded(warehouse, send_id, len(frame), size, sha256)
+    how = ", PGP-encrypted" if uploaded != local else ""
+    context.log.info(f"send {send_id}: uploaded {name} ({len(frame)} rows, {size} bytes{how})")
     return _reloaded(warehouse, send_id)
 
 
