@@ -94,6 +94,8 @@ def load_notifications_config(path: Path | None) -> tuple[NotificationsConfig, d
     except ValidationError as error:
         problem = error.errors()[0]
         location = tuple(problem["loc"])
-        line, column = position_of(text, [p for p in location if not str(p).startswith(("function-", "tagged-"))])
+        if location[:1] == ("sinks",) and len(location) > 2:
+            location = location[:2] + location[3:]  # pydantic names the sink's type after its index
+        line, column = position_of(text, location)
         message = problem["msg"].removeprefix("Value error, ")
         raise NotificationsConfigError(f"{path}, line {line}, column {column}, {_key(location)}: {message}") from None
