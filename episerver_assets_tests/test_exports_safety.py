@@ -20,6 +20,8 @@ def test_a_plan_changing_too_much_of_the_list_is_refused_until_confirmed(
     assert not plan.success  # a failed blocking check fails its step
     check = check_of(plan)
     assert not check.passed and "75% of the list's 4" in check.description
+    logs = [record.user_message for record in world.instance.all_logs(plan.run_id)]
+    assert any("exports/newsletter_plan: plan refused" in message for message in logs)  # the notification
     refused = world.apply()
     assert not refused.success and "was refused by its check" in failure_of(refused)
     assert len(world.recipients()) == 4

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from ...campaign.errors import CampaignError
 from ...campaign.rest import CampaignRestResource
+from ...notifications import EventKind, notify
 from ...pools import CAMPAIGN_REST
 from ...warehouse import WarehouseResource
 from ..audiences.assets import MEMBERS_KEY, PROFILES_KEY
@@ -118,6 +119,9 @@ def build_plan_asset(export: Export, audiences: Sequence[Audience]) -> dg.Assets
                 context.log.info(f"export {export.name}: plan confirmed despite: {reason}")
             else:
                 context.log.warning(f"export {export.name}: plan refused: {reason}")
+        if status == "refused":
+            notify(context, EventKind.PLAN_REFUSED, {"error": "; ".join(reasons), "export": export.name,
+                                                    "recipient_list_id": export.recipient_list_id})
         yield dg.MaterializeResult(metadata=plan_metadata(counts, list_size, sample, status))
         yield dg.AssetCheckResult(
             check_name=CHECK_NAME, passed=status == "ready",
