@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import email.policy
+import socket
+import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
@@ -189,3 +191,15 @@ templates:
     assert ("notification plan_refused: template plan_refused.subject: line 1, column 7: error calling lt: "
             "incompatible types for comparison; the built-in template is used instead") in log
     assert any(line.startswith("notification plan_refused: notifying_asset: plan refused\n") for line in log)
+
+
+def test_a_webhook_that_never_answers_is_given_up_at_its_deadline(tmp_path, monkeypatch):
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # the kernel accepts; nobody ever answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        configure(tmp_path, monkeypatch, f"sinks:\n  - type: webhook\n    url: {url}/x\n    timeout_seconds: 0.5\n")
+        started = time.monotonic()
+        result, log = notify_from_asset("import_failed", {"error": "1 file failed"})
+        elapsed = time.monotonic() - started
+    assert result.success
+    assert f"notification import_failed not delivered: webhook {url}: no answer within 0.5 s" in log
+    assert elapsed < 10

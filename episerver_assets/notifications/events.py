@@ -60,7 +60,7 @@ def run_fields(context: RunContext, kind: EventKind) -> dict[str, object]:
     """The fields every notification has: kind, run_id, job, asset, partition, time (UTC, ISO 8601)."""
     return {
         "kind": kind.value,
-        "run_id": context.run_id,
+        "run_id": context.run.run_id,
         "job": context.job_name,
         "asset": _asset(context),
         "partition": _partition(context),
