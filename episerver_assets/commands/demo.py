@@ -18,6 +18,7 @@ from pathlib import Path
 from ..sandbox.generator import SCALES
 from ..settings import SETTINGS, Settings, data_dir
 from .demo_env import update_demo_env
+from .demo_pgp import demo_pgp
 from .demo_receiver import demo_receiver_env, running_receiver
 from .failures import UserFacingError
 from .progress import stage
@@ -42,13 +43,14 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def demo_sandbox_config(days: int, seed: int, scale: str, today: dt.date):
+def demo_sandbox_config(days: int, seed: int, scale: str, today: dt.date, pgp=None):
     """Its own directory, never the one of `episerver-assets sandbox` (`<EPISERVER_DATA_DIR>/sandbox`),
-    and free ports, so a sandbox the user runs keeps its files, known_hosts and ports."""
+    and free ports, so a sandbox the user runs keeps its files, known_hosts and ports. `pgp`: see demo_pgp."""
     from ..sandbox.server import SandboxConfig
 
     return SandboxConfig(data_dir() / "demo-sandbox", seed=seed, scale=scale, http_port=0, sftp_port=0,
-                         response_days=days, today=today, import_interval_seconds=DEMO_IMPORT_INTERVAL_SECONDS)
+                         response_days=days, today=today, import_interval_seconds=DEMO_IMPORT_INTERVAL_SECONDS,
+                         pgp=pgp)
 
 
 def _prepare_dagster_home() -> Path:
@@ -75,11 +77,12 @@ def run(args: argparse.Namespace) -> int:
         except WarehouseUnreachable as error:
             raise UserFacingError(str(error)) from None
     home = _prepare_dagster_home()
-    config = demo_sandbox_config(args.days, args.seed, args.scale, today)
+    pgp = demo_pgp(data_dir())
+    config = demo_sandbox_config(args.days, args.seed, args.scale, today, pgp.sandbox())
     receiver_env = demo_receiver_env(data_dir())
     with stage(f"starting a sandbox of its own in {config.data_dir}") as done, Sandbox(config) as sandbox:
-        done(f"REST {sandbox.http_base_url}, SFTP port {sandbox.sftp_port}")
-        _point_at({**sandbox.info()["env"], **receiver_env})
+        done(f"REST {sandbox.http_base_url}, SFTP port {sandbox.sftp_port}, newest day PGP-encrypted")
+        _point_at({**sandbox.info()["env"], **receiver_env, **pgp.env()})
         with stage("starting the webhook receiver (episerver-assets webhook-receiver)") as done, \
                 running_receiver(receiver_env) as events_url:
             done(events_url)

@@ -20,6 +20,7 @@ from typing import Protocol
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from ...pgp.armor import ENCRYPTED_SUFFIXES
 from .day_plan import DayPlan
 from .events import send_tables
 from .scales import Sizes, resolve_sizes
@@ -69,7 +70,7 @@ class _TableWriter:
     """One response file being written under its temporary name."""
 
     def __init__(self, directory: Path, day: date, table: str):
-        self.final = directory / response_file_name(day, table)
+        self.plain = self.final = directory / response_file_name(day, table)
         self.temporary = directory / f".{self.final.name}.tmp"
         self.columns = RESPONSE_FILE_COLUMNS[table]
         self.rows = 0
@@ -88,6 +89,13 @@ class _TableWriter:
 
     def discard(self) -> None:
         self.temporary.unlink(missing_ok=True)
+
+    def publish(self) -> None:
+        """Rename into place; the file's other form (plain or encrypted) from an earlier write goes."""
+        os.replace(self.temporary, self.final)
+        for other in (self.plain, *(self.plain.with_name(self.plain.name + s) for s in ENCRYPTED_SUFFIXES)):
+            if other != self.final:
+                other.unlink(missing_ok=True)
 
     def encrypt(self, encryptor: FileEncryptor) -> None:
         """Replace the temporary file with its encrypted form, to be named `<final><suffix>`."""
@@ -144,7 +152,7 @@ def write_response_day(
             if encryptor is not None:
                 writer.encrypt(encryptor)
         for writer in writers.values():
-            os.replace(writer.temporary, writer.final)
+            writer.publish()
     return {table: WrittenFile(w.final, w.rows) for table, w in writers.items()}
 
 
