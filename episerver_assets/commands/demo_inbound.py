@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from .demo_enrichment import enrich_source_audiences
 from .progress import stage
 
 EVENTS_PER_WEBHOOK = 40
@@ -60,6 +61,7 @@ def run_inbound(defs: dg.Definitions, instance: dg.DagsterInstance, sandbox, tag
         done(f"{_seed_crm(defs, instance, seed, scale):,} rows")
     execute("__ASSET_JOB", "computing the audiences", selection=[dg.AssetKey(["audiences", "audience_members"]),
                                                               dg.AssetKey(["audiences", "audience_history"])])
+    enrich_source_audiences(defs, instance, RUN_CONFIG, tags, outcome.keep)
     return outcome
 
 

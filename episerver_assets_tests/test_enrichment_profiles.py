@@ -1,0 +1,79 @@
+"""The closed loop of seed 002 in Dagster, on both engines: profiles -> source audience -> enrichment over
+OAuth2 -> the mapped UUID on the profiles -> the source audience ("has an address, no UUID") drains.
+The secret and the tokens never reach the logs, the metadata or an error."""
+
+from __future__ import annotations
+
+import logging
+
+import dagster as dg
+import sqlalchemy as sa
+
+from episerver_assets.defs.audiences import assets as audiences
+from episerver_assets.defs.enrichment import assets as enrichment
+from episerver_assets.defs.profiles.assets import user_profiles_asset
+from episerver_assets.defs.profiles.tables import user_profiles
+from episerver_assets.sandbox.enrichment.app import uuid_for
+from episerver_assets.settings import SANDBOX_ENRICHMENT_SECRET
+
+from .user_profiles_support import T0, add_recipients, ensure_tables, recipient
+
+EMAILS = ["ann@example.com", "bob@example.com", "cid@example.com"]
+SOURCE = "email_without_uuid"
+
+
+def _materialize(warehouse, *assets_defs, raise_on_error=True) -> dg.ExecuteInProcessResult:
+    return dg.materialize(list(assets_defs), resources={"warehouse": warehouse}, raise_on_error=raise_on_error)
+
+
+def _metadata(result: dg.ExecuteInProcessResult) -> dict:
+    return {key: value.value for e in result.get_asset_materialization_events()
+            for key, value in e.materialization.metadata.items()}
+
+
+def _profiles(warehouse) -> dict[str, str | None]:
+    with warehouse.begin() as connection:
+        return dict(connection.execute(sa.text(f"SELECT email, enrichment_uuid FROM {user_profiles.fullname}")).all())
+
+
+def test_the_mapped_uuid_reaches_the_profiles_and_the_source_audience_drains(warehouse, sandbox, sandbox_env, caplog):
+    caplog.set_level(logging.DEBUG)
+    ensure_tables(warehouse)
+    add_recipients(warehouse, *(recipient(77, f"r{i}", email, T0, T0) for i, email in enumerate(EMAILS)))
+    _materialize(warehouse, user_profiles_asset)
+    sizes = _metadata(_materialize(warehouse, audiences.audience_assets))
+    assert sizes[f"size/{SOURCE}"] == 3 and set(_profiles(warehouse).values()) == {None}
+
+    (asset,) = enrichment.enrichment_assets
+    sent = _metadata(_materialize(warehouse, asset))
+    assert (sent["due"], sent["enriched"], sent["failed"], sent["tokens_fetched"]) == (3, 3, 0, 1)
+    rebuilt = _metadata(_materialize(warehouse, user_profiles_asset))
+    assert rebuilt["enrichment_fields_updated"] == 3
+    assert _profiles(warehouse) == {email: uuid_for(email) for email in EMAILS}
+    sizes = _metadata(_materialize(warehouse, audiences.audience_assets))
+    assert (sizes[f"size/{SOURCE}"], sizes[f"exited/{SOURCE}"]) == (0, 3)
+
+    _materialize(warehouse, user_profiles_asset, dg.AssetSpec(["unused"]))  # a rebuild keeps the values
+    assert _profiles(warehouse) == {email: uuid_for(email) for email in EMAILS}
+
+    tokens = list(sandbox.enrichment.tokens._expiry)  # every token the service handed out
+    assert tokens and "access_token=****" in caplog.text  # httpx logged the URLs, masked
+    shown = caplog.text + repr(sent) + repr(rebuilt) + repr(sizes)
+    assert all(secret not in shown for secret in [SANDBOX_ENRICHMENT_SECRET, *tokens])
+    assert "@" not in repr(sent)
+
+
+def test_a_refused_client_fails_the_run_without_its_secret_and_records_nobody(warehouse, sandbox, sandbox_env,
+                                                                             monkeypatch, caplog):
+    monkeypatch.setenv("EPISERVER_ENRICHMENT_SANDBOX_SECRET", "wrong-S3cret-value")
+    ensure_tables(warehouse)
+    add_recipients(warehouse, recipient(77, "r1", EMAILS[0], T0, T0))
+    _materialize(warehouse, user_profiles_asset)
+    _materialize(warehouse, audiences.audience_assets)
+    (asset,) = enrichment.enrichment_assets
+    result = _materialize(warehouse, asset, raise_on_error=False)
+    assert not result.success
+    failure = result.get_step_failure_events()[0].event_specific_data.error
+    assert "EnrichmentAuthorizationError" in failure.to_string() and "invalid_client" in failure.to_string()
+    assert "wrong-S3cret-value" not in failure.to_string() + caplog.text
+    assert sandbox.enrichment.answered() == []
