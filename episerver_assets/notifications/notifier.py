@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
 
+from ..settings import setting_value
 from .config import SETTING, NotificationsConfig, NotificationsConfigError, load_notifications_config
 from .events import EventKind, RunContext, run_fields
 from .sink_base import Notification, SinkError
@@ -22,12 +22,13 @@ class Notifier:
 
     def _render(self, log: dg.DagsterLogManager, kind: EventKind, fields: Mapping[str, object]) -> tuple[str, str]:
         """The configured templates' text; if they cannot render these fields, the built-in ones'."""
+        subject, body = self.templates[kind]
         try:
-            return tuple(template.render(fields) for template in self.templates[kind])  # type: ignore[return-value]
+            return subject.render(fields), body.render(fields)
         except TemplateError as error:
             log.warning(f"notification {kind}: {error}; the built-in template is used instead")
-            builtin = NotificationsConfig().compiled()[kind]
-            return tuple(template.render(fields) for template in builtin)  # type: ignore[return-value]
+            subject, body = _notifier_for("").templates[kind]
+            return subject.render(fields), body.render(fields)
 
     def notify(self, context: RunContext, kind: EventKind, fields: Mapping[str, object]) -> None:
         run = run_fields(context, kind)
@@ -55,15 +56,22 @@ def _notifier_for(path: str) -> Notifier:
 
 def current_notifier() -> Notifier:
     """The notifier of EPISERVER_NOTIFICATIONS_CONFIG, loaded once per path (NotificationsConfigError if broken)."""
-    return _notifier_for(os.environ.get(SETTING, ""))
+    return _notifier_for(setting_value(SETTING))
 
 
 def notify(context: RunContext, kind: EventKind | str, fields: Mapping[str, object] | None = None) -> None:
-    """Send a notification of `kind` with the run's fields plus `fields`; never raises (see the package docs)."""
+    """Send a notification of `kind` with the run's fields plus `fields` (see the package docs).
+
+    Raises ValueError for an unknown kind (a programming error) and nothing else: a notification that
+    cannot be sent is logged, and the caller goes on to report its own outcome.
+    """
     kind = EventKind(kind)
     try:
         notifier = current_notifier()
-    except NotificationsConfigError as error:
+    except NotificationsConfigError as error:  # the file changed since the code location loaded
         context.log.error(f"notifications: {error}; notifying the run log only, with the built-in templates")
         notifier = _notifier_for("")
-    notifier.notify(context, kind, fields or {})
+    try:
+        notifier.notify(context, kind, fields or {})
+    except Exception as error:  # a notification must never turn into the caller's failure
+        context.log.warning(f"notification {kind} could not be sent: {type(error).__name__}")
