@@ -18,7 +18,7 @@ Fields every notification has: `kind`, `run_id`, `job`, `asset` (its key; a mult
 count), `partition` (a key or `first...last`; empty when unpartitioned), `time` (UTC, ISO 8601). The
 built-in templates also use these caller fields (others may be added and used by a configured template):
 - `import_failed`: `error` (a summary without personal data), `failed` (files or lists), `days` (closed loop);
-- `plan_refused`: `error` (why the plan was refused);
+- `plan_refused`: `error` (why the plan was refused), `export` (its name), `recipient_list_id`;
 - `clear_refused`: `error`, `recipient_list_id`, `selected`, `last_successful`;
 - `enrichment_failing`: `error`, `failed` (profiles that failed); profile fields where there is one profile;
 - `recipients_deleted`: `deleted` (recipients marked deleted), `lists` (the list ids).

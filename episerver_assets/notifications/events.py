@@ -25,7 +25,7 @@ DEFAULT_TEMPLATES: dict[EventKind, tuple[str, str]] = {
         "{{ .asset }}{{ if .partition }} {{ .partition }}{{ end }}: import failed",
         _RUN + ": {{ .error }}"),
     EventKind.PLAN_REFUSED: (
-        "{{ .asset }}: plan refused",
+        "{{ .asset }}: plan refused{{ if .export }} for export {{ .export }}{{ end }}",
         _RUN + " refused the plan: {{ .error }}"),
     EventKind.CLEAR_REFUSED: (
         "{{ .asset }}: refused to clear recipient list {{ .recipient_list_id }}",
