@@ -1,4 +1,5 @@
-"""Where the platform notifies, end to end: a refused CRM clear (run log and webhook), a failed closed-loop day."""
+"""Where the platform notifies, end to end: a refused CRM clear (run log and webhook), a failed closed-loop
+day, a recipients import that marked deletions."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from episerver_assets.defs.crm_refresh.refresh_asset import recipient_list_refresh
 from episerver_assets.warehouse import WarehouseResource
 
+from .campaign_recipients_runs import LIST_A, runs  # noqa: F401 (fixture)
 from .closed_loop_runs import DAY_1, instance, response_file, run_days  # noqa: F401 (fixtures)
 from .crm_refresh_support import (
     LIST_ID, REFRESH_OP, add_technical_fields, contact, failure_of, list_members, resources, write_contacts,
@@ -66,3 +68,26 @@ def test_a_closed_loop_day_with_a_missing_file_notifies(sandbox, run_days, insta
     assert body.startswith(f"Run {result.run_id} of closed_loop_job at ")
     assert body.endswith(f": 1 response file(s) could not be loaded: {DAY_1} opens: {DAY_1:%Y%m%d}_opens.csv "
                          "is not on the server (expired after 30 days, or not delivered)")
+
+
+@pytest.mark.parametrize("warehouse_url", ["duckdb"], indirect=True)
+def test_a_recipients_import_that_marks_deletions_notifies(sandbox, runs, monkeypatch):
+    monkeypatch.delenv("EPISERVER_NOTIFICATIONS_CONFIG", raising=False)
+    campaign = sandbox.state.client(1000)
+    runs.configure(f"lists: [{LIST_A}]\n")
+    first = runs.run()
+    assert first.success and not notifications_of(runs.instance, first)
+    for recipient_id in sorted(campaign.lists[LIST_A].recipients)[:2]:
+        assert campaign.delete_recipient(LIST_A, recipient_id)
+
+    full = runs.run(full_pass=True)
+
+    assert full.success
+    [message] = notifications_of(runs.instance, full)
+    assert message.startswith("notification recipients_deleted: campaign/episerver_recipients: "
+                              "2 recipients deleted in Campaign\n")
+    assert message.endswith(f": a full pass marked 2 recipients deleted in lists {LIST_A}")
+
+
+def notifications_of(instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult) -> list[str]:
+    return [line for line in run_log(instance, result.run_id) if line.startswith("notification")]
