@@ -58,7 +58,7 @@ def refusals(export: Export, counts: PlanCounts, list_size: int, suppressions_lo
     """Why the plan must not be applied without confirmation; empty when it is safe."""
     reasons = []
     share = counts.changes / max(list_size, 1)
-    if counts.changes and list_size == 0:
+    if counts.changes and share > export.max_change_share and list_size == 0:
         reasons.append(f"it writes {counts.changes:,} recipients into an empty list (a first backfill)")
     elif counts.changes and share > export.max_change_share:
         reasons.append(f"it changes {counts.changes:,} recipients, {share:.0%} of the list's {list_size:,} "
