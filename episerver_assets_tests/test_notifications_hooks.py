@@ -89,5 +89,5 @@ def test_a_recipients_import_that_marks_deletions_notifies(sandbox, runs, monkey
     assert message.endswith(f": a full pass marked 2 recipients deleted in lists {LIST_A}")
 
 
-def notifications_of(instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult) -> list[str]:
-    return [line for line in run_log(instance, result.run_id) if line.startswith("notification")]
+def notifications_of(dagster_instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult) -> list[str]:
+    return [line for line in run_log(dagster_instance, result.run_id) if line.startswith("notification")]

@@ -6,13 +6,13 @@ the reply code only: a server's reply text can quote the sender or recipient add
 
 from __future__ import annotations
 
-import logging
 import os
 import smtplib
 import ssl
 from email.message import EmailMessage
 from typing import Literal
 
+import dagster as dg
 from pydantic import Field
 
 from .sink_base import Notification, SinkConfig, SinkError
@@ -49,7 +49,7 @@ class EmailSink(SinkConfig):
             raise SinkError(f"{self.describe()}: {self.username_env} and {self.password_env} must both be set")
         return username, password
 
-    def send(self, notification: Notification, log: logging.Logger) -> None:
+    def send(self, notification: Notification, log: dg.DagsterLogManager) -> None:
         tls = ssl.create_default_context(cafile=self.ca_file)
         try:
             if self.security == "ssl":

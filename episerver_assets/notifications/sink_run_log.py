@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Literal
+
+import dagster as dg
 
 from ..defs.closed_loop.personal_data import masked_text
 from ..redaction import mask_passwords
@@ -16,7 +17,7 @@ class RunLogSink(SinkConfig):
     def describe(self) -> str:
         return "the run log"
 
-    def send(self, notification: Notification, log: logging.Logger) -> None:
+    def send(self, notification: Notification, log: dg.DagsterLogManager) -> None:
         """The event log is readable by every UI user and kept: e-mail addresses and passwords are masked."""
         text = f"notification {notification.kind}: {notification.subject}"
         if notification.body:

@@ -6,12 +6,12 @@ path); the optional auth header's value comes from an environment variable named
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from typing import Literal
 from urllib.parse import urlsplit
 
+import dagster as dg
 import httpx
 from pydantic import Field, field_validator
 
@@ -46,7 +46,7 @@ class WebhookSink(SinkConfig):
             raise SinkError(f"{self.describe()}: {self.auth_env} is not set")
         return {self.auth_header: value}
 
-    def send(self, notification: Notification, log: logging.Logger) -> None:
+    def send(self, notification: Notification, log: dg.DagsterLogManager) -> None:
         payload = {"kind": notification.kind.value, "subject": notification.subject, "body": notification.body,
                    "run": notification.run}
         deadline = time.monotonic() + self.timeout_seconds
