@@ -1,0 +1,275 @@
+"""An audience export (`exports/<name>_plan` + `_apply`) backfilling a large audience, then small changes.
+
+    .venv/bin/python benchmarks/export_backfill.py [--members 1000000] [--engines duckdb postgresql]
+        [--postgres-url URL] [--threads 1 4 10 20 40] [--sweep-requests 100]
+
+The sandbox's REST app runs in a child process (`activation_sandbox.py`). Per engine: N members of one
+audience go straight into `audiences.audience_members` (Arrow bulk load; profiles stay empty) and an
+export with a membership field targets an empty list that has that field. Reference, same run: bare
+httpx sending the same pre-built bulk adds (1000 recipients per `PUT /rest/{client}/recipients/{listId}`,
+the body the product sends) to another empty list. The thread count is chosen once by sending
+--sweep-requests requests at each of --threads (each into a fresh list); the full reference then runs
+at the best count right before each engine's product run. The product: plan (confirm: true, a first
+backfill) and apply through `dg.materialize`; both lists are checked against the expected recipients
+(count and digest of sorted id + membership value). Then a 1% change (N/100 exits, whose membership
+field is cleared, and N/100 entries) and a 0.1% change, each planned and applied and checked the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import dagster as dg
+import httpx
+import pyarrow as pa
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from activation_sandbox import (  # noqa: E402
+    CLIENT_ID, PASSWORD, USER, ChildSandbox, Stopwatch, digest, load_average, peak_rss_mib, send_all,
+)
+from episerver_assets.campaign.rest import CampaignRestResource  # noqa: E402
+from episerver_assets.defs.audiences.config import load_audiences  # noqa: E402
+from episerver_assets.defs.audiences.tables import POSTGRESQL_INDEXES, audience_members  # noqa: E402
+from episerver_assets.defs.crm_refresh.suppressions_asset import SUPPRESSIONS_KEY  # noqa: E402
+from episerver_assets.defs.crm_refresh.tables import suppressions  # noqa: E402
+from episerver_assets.defs.exports import apply_record, apply_run, plan_asset  # noqa: E402
+from episerver_assets.defs.exports.apply_asset import build_apply_asset  # noqa: E402
+from episerver_assets.defs.exports.config import Export  # noqa: E402
+from episerver_assets.defs.profiles.tables import ensure_profile_tables  # noqa: E402
+from episerver_assets.pools import rest_share_per_step  # noqa: E402
+from episerver_assets.warehouse import WarehouseResource  # noqa: E402
+from episerver_assets.warehouse.bulk_load import load_arrow  # noqa: E402
+from episerver_assets_tests.postgres_server import ThrowawayPostgres, find_postgres_bin  # noqa: E402
+
+AUDIENCE, AUDIENCE_NAME, FIELD = "bench", "Bench audience", "audiences"
+LIST_FIELDS = ("email", FIELD)
+BATCH = 1000
+ENTERED = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.UTC)
+
+
+def address(i: int) -> str:
+    return f"member{i:08d}@bench.example"
+
+
+# -- reference: bare httpx, pre-built bodies ------------------------------------------------------------
+
+def reference_bodies(members: int) -> list[bytes]:
+    """The apply's bulk-add bodies (RecipientData.to_json of id, membership field, address), pre-encoded."""
+    bodies = []
+    for start in range(0, members, BATCH):
+        rows = [{"id": address(i), "data": {FIELD: AUDIENCE_NAME}, "address": address(i)}
+                for i in range(start, min(start + BATCH, members))]
+        bodies.append(json.dumps({"recipients": rows}).encode())
+    return bodies
+
+
+def send_reference(sandbox: ChildSandbox, list_id: int, bodies: list[bytes], threads: int) -> float:
+    sandbox.create_list(list_id, LIST_FIELDS)
+    url = f"{sandbox.rest_url}/{CLIENT_ID}/recipients/{list_id}"
+    limits = httpx.Limits(max_connections=threads, max_keepalive_connections=threads)
+    with httpx.Client(auth=(USER, PASSWORD), limits=limits, timeout=120,
+                      headers={"Content-Type": "application/json", "Accept": "application/json"}) as http:
+        def send(body: bytes) -> None:
+            response = http.put(url, content=body)
+            response.raise_for_status()
+            if response.json()["failedIds"]:
+                raise RuntimeError(f"reference: the sandbox refused {len(response.json()['failedIds'])} ids")
+
+        return send_all(bodies, threads, send)
+
+
+def sweep(sandbox: ChildSandbox, bodies: list[bytes], thread_counts: list[int]) -> int:
+    rates = {}
+    for threads in thread_counts:
+        list_id = 800_000 + threads
+        seconds = send_reference(sandbox, list_id, bodies, threads)
+        rates[threads] = len(bodies) * BATCH / seconds
+        sandbox.drop_list(list_id)
+        print(f"  reference sweep: {threads:2d} threads {rates[threads]:9,.0f} recipients/s "
+              f"({len(bodies)} requests)", flush=True)
+    return max(rates, key=rates.get)
+
+
+# -- the product ------------------------------------------------------------------------------------------
+
+class ExportBench:
+    def __init__(self, url: str, rest: CampaignRestResource, list_id: int, scratch: Path, members: int):
+        self.warehouse, self.rest, self.members = WarehouseResource(url=url), rest, members
+        audiences_file = scratch / "audiences.yaml"
+        audiences_file.write_text(f"audiences:\n  - {{name: {AUDIENCE_NAME}, slug: {AUDIENCE}, filter: opens >= 1}}\n")
+        self.audiences = load_audiences(audiences_file)
+        self.export = Export(name="bench", audiences=(AUDIENCE,), recipient_list_id=list_id, membership_field=FIELD)
+        self.instance = dg.DagsterInstance.ephemeral()
+        self.expected = {address(i): AUDIENCE_NAME for i in range(members)}
+        self.next_member = members
+
+    def load_members(self) -> float:
+        ensure_profile_tables(self.warehouse)
+        self.warehouse.ensure_table(audience_members, suppressions)
+        began = time.perf_counter()
+        with self.warehouse.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                for statement in POSTGRESQL_INDEXES:  # the recompute's index on the members
+                    if audience_members.fullname in statement:
+                        connection.execute(sa.text(statement))
+            load_arrow(connection, audience_members, self._member_rows(range(self.members)))
+        # Suppressions loaded (empty): the plan's check needs them to have been materialized once.
+        self.instance.report_runless_asset_event(dg.AssetMaterialization(SUPPRESSIONS_KEY))
+        return time.perf_counter() - began
+
+    def _member_rows(self, indexes: range | list[int]) -> pa.Table:
+        emails = [address(i) for i in indexes]
+        return pa.table({"audience": [AUDIENCE] * len(emails), "email": emails,
+                         "person_id": pa.nulls(len(emails), pa.string()),
+                         "entered_at": pa.array([ENTERED] * len(emails), pa.timestamp("us", tz="UTC"))})
+
+    def change(self, exits: list[int], entries: int) -> None:
+        """Members leave (their membership field is cleared) and new members enter."""
+        new = list(range(self.next_member, self.next_member + entries))
+        self.next_member += entries
+        gone = [address(i) for i in exits]
+        with self.warehouse.begin() as connection:
+            connection.execute(audience_members.delete().where(audience_members.c.email.in_(gone)))
+            load_arrow(connection, audience_members, self._member_rows(new))
+        self.expected.update({email: "" for email in gone})
+        self.expected.update({address(i): AUDIENCE_NAME for i in new})
+
+    def plan(self, confirm: bool) -> float:
+        asset = plan_asset.build_plan_asset(self.export, self.audiences)
+        return self._materialize(asset, {"ops": {asset.op.name: {"config": {"confirm": confirm}}}})
+
+    def apply(self) -> float:
+        return self._materialize(build_apply_asset(self.export), None)
+
+    def _materialize(self, asset, run_config) -> float:
+        began = time.perf_counter()
+        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+        result = dg.materialize([asset], instance=self.instance, run_config={**(run_config or {}), **quiet},
+                                resources={"warehouse": self.warehouse, "rest": self.rest})
+        seconds = time.perf_counter() - began
+        checks = result.get_asset_check_evaluations()
+        if checks and not checks[0].passed:
+            raise RuntimeError(f"the plan was refused: {checks[0].description}")
+        return seconds
+
+
+def check_list(sandbox: ChildSandbox, list_id: int, expected: dict[str, str], label: str) -> str:
+    got, want = sandbox.digest(list_id, FIELD), digest(expected.items())
+    if got != want:
+        raise SystemExit(f"{label}: list {list_id} holds {got[0]:,} recipients (digest {got[1][:12]}), expected "
+                         f"{want[0]:,} (digest {want[1][:12]}): recipients lost, duplicated or wrong")
+    return f"{label}: list holds exactly the {got[0]:,} expected recipients (digest {got[1][:12]})"
+
+
+def report_step(label: str, seconds: float, rows: int, backfill_seconds: float | None = None) -> None:
+    against = f", {seconds / backfill_seconds:6.1%} of the backfill's plan+apply" if backfill_seconds else ""
+    print(f"  {label:38} {seconds:7.2f} s  {rows:9,} rows  {seconds / rows * 1e3:7.3f} ms/row{against}", flush=True)
+
+
+def run_engine(name: str, url: str, sandbox: ChildSandbox, rest: CampaignRestResource, bodies: list[bytes],
+               threads: int, list_id: int, scratch: Path, members: int) -> None:
+    print(f"{name}: load average {load_average()}", flush=True)
+    reference_list = list_id + 10_000
+    seconds = send_reference(sandbox, reference_list, bodies, threads)
+    reference_rate = members / seconds
+    print(f"  reference (bare httpx, {threads} threads)    {seconds:7.2f} s  {reference_rate:9,.0f} recipients/s")
+    bench = ExportBench(url, rest, list_id, scratch, members)
+    print("  " + check_list(sandbox, reference_list, bench.expected, "reference"))
+    sandbox.drop_list(reference_list)
+
+    sandbox.create_list(list_id, LIST_FIELDS)
+    print(f"  members bulk-loaded into {audience_members.fullname} in {bench.load_members():.2f} s", flush=True)
+    watch = Stopwatch()
+    watch.wrap(plan_asset, "require_list_fields", "list fields+count")
+    watch.wrap(plan_asset, "make_plan", "make_plan (SQL)")
+    watch.wrap(apply_run, "mark_in_flight", "mark_in_flight")
+    watch.wrap(apply_run, "send_batch", "send_batch (threads)")
+    watch.wrap(apply_run, "record_batch", "record_batch")
+    # Inside record_batch (one transaction per batch): lookups, deletes and Arrow loads by table.
+    watch.wrap(apply_record, "_by_id", "  lookups")
+    watch.wrap(apply_record, "_delete", "  deletes")
+    watch.wrap(apply_record, "load_arrow", "  Arrow loads (incl. in-flight marks)")
+    try:
+        plan_seconds = bench.plan(confirm=True)
+        plan_split = watch.summary()
+        watch.reset()
+        apply_seconds = bench.apply()
+        apply_split = watch.summary()
+        total = plan_seconds + apply_seconds
+        print(f"  product plan (first backfill, confirmed)  {plan_seconds:7.2f} s  [{plan_split}]")
+        print(f"  product apply ({rest_share_per_step()[0]} connections)         {apply_seconds:7.2f} s  "
+              f"{members / apply_seconds:9,.0f} recipients/s  [{apply_split}]")
+        print(f"    {watch.trend('record_batch')}; {watch.trend('send_batch (threads)')}")
+        print(f"  product plan+apply                        {total:7.2f} s  {members / total:9,.0f} recipients/s")
+        print(f"  ratio to the reference: apply {members / apply_seconds / reference_rate:.0%}, plan+apply "
+              f"{members / total / reference_rate:.0%} (target >= 90%)")
+        print("  " + check_list(sandbox, list_id, bench.expected, "product backfill"), flush=True)
+        for label, share, offset in (("1% change", 100, 0), ("0.1% change", 1000, 1)):
+            exits = list(range(offset, members, share))
+            bench.change(exits, members // share)
+            watch.reset()
+            plan_seconds = bench.plan(confirm=False)
+            apply_seconds = bench.apply()
+            rows = len(exits) + members // share
+            print(f"  {label}: {len(exits):,} exits + {members // share:,} entries, plan {plan_seconds:.2f} s + "
+                  f"apply {apply_seconds:.2f} s  [{watch.summary()}]")
+            report_step(f"{label} plan+apply", plan_seconds + apply_seconds, rows, total)
+            print("  " + check_list(sandbox, list_id, bench.expected, label), flush=True)
+        report_step("backfill plan+apply", total, members)
+    finally:
+        watch.restore()
+        bench.instance.dispose()
+        sandbox.drop_list(list_id)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--engines", nargs="+", choices=["duckdb", "postgresql"], default=["duckdb", "postgresql"])
+    parser.add_argument("--postgres-url", default=os.environ.get("EPISERVER_TEST_POSTGRES_URL"))
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 4, 10, 20, 40])
+    parser.add_argument("--sweep-requests", type=int, default=100, help="requests per thread count in the sweep")
+    args = parser.parse_args()
+    if args.members % BATCH or args.members < 2 * BATCH:
+        parser.error(f"--members must be a multiple of {BATCH}, at least {2 * BATCH}")
+
+    print(f"export backfill of {args.members:,} members; load average {load_average()}", flush=True)
+    bodies = reference_bodies(args.members)
+    server = None
+    with ChildSandbox() as sandbox, tempfile.TemporaryDirectory() as scratch:
+        rest = CampaignRestResource(rest_url=sandbox.rest_url, client_id=str(CLIENT_ID), api_user=USER,
+                                    api_password=PASSWORD)
+        threads = sweep(sandbox, bodies[: args.sweep_requests], args.threads)
+        print(f"  best reference thread count: {threads}", flush=True)
+        try:
+            for number, engine in enumerate(args.engines):
+                if engine == "duckdb":
+                    url = f"duckdb:///{scratch}/warehouse.duckdb"
+                else:
+                    if not args.postgres_url:
+                        if not find_postgres_bin():
+                            print("PostgreSQL: skipped (no --postgres-url and no initdb)")
+                            continue
+                        server = ThrowawayPostgres(find_postgres_bin())
+                        args.postgres_url = server.start()
+                    url = args.postgres_url
+                run_engine("DuckDB" if engine == "duckdb" else "PostgreSQL", url, sandbox, rest, bodies, threads,
+                           900_000 + number, Path(scratch), args.members)
+        finally:
+            if server is not None:
+                server.stop()
+    print(f"load average at the end {load_average()}; peak RSS of this process: {peak_rss_mib():.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
