@@ -22,8 +22,9 @@ EMAILS = ["ann@example.com", "bob@example.com", "cid@example.com"]
 SOURCE = "email_without_uuid"
 
 
-def _materialize(warehouse, *assets_defs, raise_on_error=True) -> dg.ExecuteInProcessResult:
-    return dg.materialize(list(assets_defs), resources={"warehouse": warehouse}, raise_on_error=raise_on_error)
+def _materialize(warehouse, *assets_defs, raise_on_error=True, instance=None) -> dg.ExecuteInProcessResult:
+    return dg.materialize(list(assets_defs), resources={"warehouse": warehouse}, raise_on_error=raise_on_error,
+                          instance=instance)
 
 
 def _metadata(result: dg.ExecuteInProcessResult) -> dict:
@@ -71,9 +72,12 @@ def test_a_refused_client_fails_the_run_without_its_secret_and_records_nobody(wa
     _materialize(warehouse, user_profiles_asset)
     _materialize(warehouse, audiences.audience_assets)
     (asset,) = enrichment.enrichment_assets
-    result = _materialize(warehouse, asset, raise_on_error=False)
+    instance = dg.DagsterInstance.ephemeral()
+    result = _materialize(warehouse, asset, raise_on_error=False, instance=instance)
     assert not result.success
     failure = result.get_step_failure_events()[0].event_specific_data.error
     assert "EnrichmentAuthorizationError" in failure.to_string() and "invalid_client" in failure.to_string()
-    assert "wrong-S3cret-value" not in failure.to_string() + caplog.text
+    run_log = "\n".join(entry.user_message for entry in instance.all_logs(result.run_id))
+    assert "notification enrichment_failing: enrichment/sandbox_uuid: enrichment keeps failing" in run_log
+    assert "wrong-S3cret-value" not in failure.to_string() + caplog.text + run_log
     assert sandbox.enrichment.answered() == []

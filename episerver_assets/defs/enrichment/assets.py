@@ -8,11 +8,13 @@ that edge is not declared (the profiles feed the audiences, so it would close a 
 
 import dagster as dg
 
+from ...notifications import EventKind, notify
 from ...pools import WAREHOUSE
 from ...warehouse import WarehouseResource
 from ..audiences.assets import AUDIENCES, MEMBERS_KEY
 from .config import Enrichment, check_source_audiences, config_path, load_enrichments
-from .run import run_enrichment
+from .oauth_client import EnrichmentAuthorizationError
+from .run import EnrichmentEndpointFailing, run_enrichment
 from .tables import stream_table
 
 OWNER = "team:crm-data"
@@ -52,8 +54,16 @@ def _enrichment_asset(enrichment: Enrichment) -> dg.AssetsDefinition:
                   "source_audience": enrichment.source_audience, "definitions_file": str(config_path()),
                   "client_secret_env": enrichment.authorization.client_secret_env},
     )
-    def enrichment_asset(config: EnrichmentRunConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        summary = run_enrichment(warehouse, enrichment, retry_failed=config.retry_failed, limit=config.limit)
+    def enrichment_asset(context: dg.AssetExecutionContext, config: EnrichmentRunConfig,
+                         warehouse: WarehouseResource) -> dg.MaterializeResult:
+        try:
+            summary = run_enrichment(warehouse, enrichment, retry_failed=config.retry_failed, limit=config.limit)
+        except (EnrichmentAuthorizationError, EnrichmentEndpointFailing) as error:
+            notify(context, EventKind.ENRICHMENT_FAILING, {"error": str(error), "enrichment": enrichment.slug})
+            raise
+        if summary.failed and not summary.enriched:
+            notify(context, EventKind.ENRICHMENT_FAILING, {"error": "every profile sent failed", "failed": summary.failed,
+                                                           "enrichment": enrichment.slug})
         return dg.MaterializeResult(metadata={
             "dagster/row_count": warehouse.row_count(stream_table(enrichment.stream, [])),
             "due": summary.due, "enriched": summary.enriched, "failed": summary.failed,

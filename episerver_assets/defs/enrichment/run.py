@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from ...campaign.errors import mask_addresses
 from ...warehouse import WarehouseResource
 from ..audiences.tables import audience_members
 from ..profiles.tables import user_profiles
@@ -57,7 +58,7 @@ class RunSummary:
                 self.enriched += 1
             else:
                 self.failed += 1
-                self.reasons[(outcome.reason or "")[:80]] += 1
+                self.reasons[mask_addresses(outcome.reason or "")[:80]] += 1
 
 
 def _chunks(members: list[DueMember], size: int):
@@ -107,7 +108,7 @@ async def _send_all(warehouse: WarehouseResource, enrichment: Enrichment, stream
                         left = len(due) - summary.enriched - summary.failed
                         raise EnrichmentEndpointFailing(
                             f"enrichment {enrichment.slug}: all {len(sent)} profiles of the last chunk failed "
-                            f"({sent[-1][1].reason}); stopped, {left:,} stay due for the next run")
+                            f"({mask_addresses(sent[-1][1].reason or '')}); stopped, {left:,} stay due for the next run")
             finally:
                 summary.tokens_fetched = client.tokens_fetched
 
