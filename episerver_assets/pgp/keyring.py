@@ -10,6 +10,7 @@ the keyring closes; an agent whose directory a later run swept exits by itself o
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import subprocess
 import tempfile
@@ -22,6 +23,8 @@ from ..defs.closed_loop.scratch import run_scratch
 from .armor import PRIVATE, PUBLIC, armored_key
 from .errors import PgpKeyError
 from .keys import PgpKeys
+
+logging.getLogger("gnupg").setLevel(logging.WARNING)  # its debug lines quote key user ids (e-mail addresses)
 
 KEYRING_PREFIX = "pgp-keyring-"
 AGENT_CONF = "s2k-count 65536\n"
