@@ -28,6 +28,10 @@ from .tables import ensure_export_tables, plans
 OWNER = "team:crm-data"
 GROUP = "exports"
 CHECK_NAME = "plan_is_safe"
+AUTOMATION = dg.AutomationCondition.eager().replace(
+    "any_deps_missing", dg.AutomationCondition.any_deps_missing().ignore(dg.AssetSelection.assets(SUPPRESSIONS_KEY)))
+"""Eager after the audiences change. Suppressions never loaded do not hold the plan back: its check
+refuses the plan and says so, which an analyst sees, where a silent wait would not be."""
 
 
 class ExportPlanConfig(dg.Config):
@@ -81,7 +85,7 @@ def build_plan_asset(export: Export, audiences: Sequence[Audience]) -> dg.Assets
         kinds={"sql", "rest"},
         owners=[OWNER],
         pool=CAMPAIGN_REST,
-        automation_condition=dg.AutomationCondition.eager(),
+        automation_condition=AUTOMATION,
         check_specs=[dg.AssetCheckSpec(
             CHECK_NAME, asset=key, blocking=True,
             description=f"Refuses a plan changing more than {export.max_change_share:.0%} of the list or "

@@ -34,6 +34,12 @@ class UserProfilesConfig(dg.Config):
     """Empty the profiles' state and fold all recipients, activity and closed-loop rows again."""
 
 
+AUTOMATION = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
+"""Eager: rebuild when activity lands or recipients or a closed-loop day are loaded, so that audiences and
+exports follow (they are eager too). The daily-partitioned parents have days missing since the start date;
+the build reads whatever is there, so missing days must not hold it back."""
+
+
 @dg.asset(
     key=["profiles", "user_profiles"],
     group_name="profiles",
@@ -42,6 +48,7 @@ class UserProfilesConfig(dg.Config):
     pool=WAREHOUSE,
     deps=[RECIPIENTS_KEY, ACTIVITY_KEY, *(closed_loop_key(RESPONSE_TABLES[t]) for t in CLOSED_LOOP_TABLES)],
     metadata={"dagster/table_name": user_profiles.fullname, "dagster/column_schema": column_schema()},
+    automation_condition=AUTOMATION,
 )
 def user_profiles_asset(config: UserProfilesConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """**User profiles**: one row per person, with the seed's Episerver user fields (Import Activity and
