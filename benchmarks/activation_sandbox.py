@@ -99,6 +99,14 @@ class ChildSandbox:
     def drop_list(self, list_id: int) -> None:
         self._ask("drop", list_id)
 
+    def check_list(self, list_id: int, field: str, want: tuple[int, str], label: str) -> str:
+        """A line saying the list holds exactly the expected (id, `field`) pairs; exits naming the gap if not."""
+        got = self.digest(list_id, field)
+        if got != want:
+            raise SystemExit(f"{label}: list {list_id} holds {got[0]:,} recipients (digest {got[1][:12]}), expected "
+                             f"{want[0]:,} (digest {want[1][:12]}): recipients lost, duplicated or wrong")
+        return f"{label}: list holds exactly the {got[0]:,} expected recipients (digest {got[1][:12]})"
+
     def __exit__(self, *exc) -> None:
         self._pipe.send(("stop",))
         self._process.join(15)
@@ -109,12 +117,15 @@ class ChildSandbox:
 class Stopwatch:
     """Seconds and calls per label, summed over threads, of functions wrapped in place."""
 
-    def __init__(self) -> None:
+    def __init__(self, *targets: tuple[object, str, str]) -> None:
+        """`targets`: (owner, attribute name, label) of each function to time."""
         self.seconds: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
         self.durations: dict[str, list[float]] = defaultdict(list)
         self._lock = threading.Lock()
         self._undo: list[tuple[object, str, object]] = []
+        for owner, name, label in targets:
+            self.wrap(owner, name, label)
 
     def wrap(self, owner: object, name: str, label: str | None = None) -> None:
         original, label = getattr(owner, name), label or name

@@ -55,6 +55,11 @@ AUDIENCE, AUDIENCE_NAME, FIELD = "bench", "Bench audience", "audiences"
 LIST_FIELDS = ("email", FIELD)
 BATCH = 1000
 ENTERED = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.UTC)
+TIMED = [(plan_asset, "require_list_fields", "list fields+count"), (plan_asset, "make_plan", "make_plan (SQL)"),
+         (apply_run, "mark_in_flight", "mark_in_flight"), (apply_run, "send_batch", "send_batch (threads)"),
+         (apply_run, "record_batch", "record_batch"), (apply_record, "_by_id", "  lookups"),
+         (apply_record, "_delete", "  deletes"), (apply_record, "load_arrow", "  Arrow loads (incl. in-flight marks)")]
+"""What the product's time is split into; the indented ones are inside record_batch (one transaction per batch)."""
 
 
 def address(i: int) -> str:
@@ -164,11 +169,7 @@ class ExportBench:
 
 
 def check_list(sandbox: ChildSandbox, list_id: int, expected: dict[str, str], label: str) -> str:
-    got, want = sandbox.digest(list_id, FIELD), digest(expected.items())
-    if got != want:
-        raise SystemExit(f"{label}: list {list_id} holds {got[0]:,} recipients (digest {got[1][:12]}), expected "
-                         f"{want[0]:,} (digest {want[1][:12]}): recipients lost, duplicated or wrong")
-    return f"{label}: list holds exactly the {got[0]:,} expected recipients (digest {got[1][:12]})"
+    return sandbox.check_list(list_id, FIELD, digest(expected.items()), label)
 
 
 def report_step(label: str, seconds: float, rows: int, backfill_seconds: float | None = None) -> None:
@@ -189,16 +190,7 @@ def run_engine(name: str, url: str, sandbox: ChildSandbox, rest: CampaignRestRes
 
     sandbox.create_list(list_id, LIST_FIELDS)
     print(f"  members bulk-loaded into {audience_members.fullname} in {bench.load_members():.2f} s", flush=True)
-    watch = Stopwatch()
-    watch.wrap(plan_asset, "require_list_fields", "list fields+count")
-    watch.wrap(plan_asset, "make_plan", "make_plan (SQL)")
-    watch.wrap(apply_run, "mark_in_flight", "mark_in_flight")
-    watch.wrap(apply_run, "send_batch", "send_batch (threads)")
-    watch.wrap(apply_run, "record_batch", "record_batch")
-    # Inside record_batch (one transaction per batch): lookups, deletes and Arrow loads by table.
-    watch.wrap(apply_record, "_by_id", "  lookups")
-    watch.wrap(apply_record, "_delete", "  deletes")
-    watch.wrap(apply_record, "load_arrow", "  Arrow loads (incl. in-flight marks)")
+    watch = Stopwatch(*TIMED)
     try:
         plan_seconds = bench.plan(confirm=True)
         plan_split = watch.summary()
