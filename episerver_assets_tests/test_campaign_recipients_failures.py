@@ -72,11 +72,11 @@ def test_an_attribute_the_list_lacks_fails_before_anything_is_written(sandbox, r
 
 
 def test_a_list_that_does_not_exist_is_named_with_its_key(sandbox, runs):
-    runs.configure(f"lists: [{LIST_A}, 58001000999]\n")
+    runs.configure(f"lists: [{LIST_A}, 58001000899]\n")
     result = runs.run()
     assert not result.success
     message = failure_message(result)
-    assert str(runs.config_file) in message and "lists[1]" in message and "58001000999" in message
+    assert str(runs.config_file) in message and "lists[1]" in message and "58001000899" in message
 
 
 def test_a_broken_file_fails_the_run_naming_file_line_and_key(sandbox, runs):
