@@ -34,9 +34,9 @@ from .tables import (
 
 RECIPIENTS_MARGIN = dt.timedelta(hours=1)
 TEMP_TABLES = ("pf_new_events", "pf_delta_facts", "pf_merged_facts", "pf_recipients", "pf_edges", "pf_nodes",
-               "pf_graph", "pf_links", "pf_labels", "pf_moves", "pf_affected", "pf_keys", "pf_live_recipients",
-               "pf_person_facts", "pf_latest", "pf_collections", "pf_times", "pf_summary", "pf_recipient_dates",
-               "pf_closed_loop")
+               "pf_graph", "pf_links", "pf_labels", "pf_moves", "pf_affected", "pf_persons", "pf_keys",
+               "pf_live_recipients", "pf_person_facts", "pf_latest", "pf_collections", "pf_times", "pf_summary",
+               "pf_recipient_dates", "pf_closed_loop")
 
 
 @dataclass(frozen=True)

@@ -29,41 +29,43 @@ BOUNCES = "('bounce', 'temporary_bounce', 'fatal_bounce')"
 
 def _person_facts(connection: sa.Connection) -> None:
     recipients = episerver_recipients.fullname
+    # the steps below group by person: a number groups faster than a text key of 20-odd bytes
+    temp_table(connection, "pf_persons", "SELECT person_key, row_number() OVER () AS pid FROM pf_affected")
     temp_table(connection, "pf_keys", f"""
-        SELECT k.key, k.person_key FROM {person_keys.fullname} k JOIN pf_affected a ON a.person_key = k.person_key""")
+        SELECT k.key, p.pid FROM {person_keys.fullname} k JOIN pf_persons p ON p.person_key = k.person_key""")
     temp_table(connection, "pf_live_recipients", f"""
-        SELECT p.person_key, r.recipient_list_id, r.ep_recipient_id, lower(r.email) AS email,
+        SELECT p.pid, r.recipient_list_id, r.ep_recipient_id, lower(r.email) AS email,
                r.ep_created_date, r.ep_modified_date, r.last_active_ts
         FROM {recipients} r JOIN pf_keys p ON p.key = 'r:' || r.ep_recipient_id
         WHERE r.deleted_at IS NULL""")
     temp_table(connection, "pf_person_facts", f"""
-        SELECT person_key, field, value, sum(events) AS events, min(first_ts) AS first_ts, max(last_ts) AS last_ts
+        SELECT pid, field, value, sum(events) AS events, min(first_ts) AS first_ts, max(last_ts) AS last_ts
         FROM (
-            SELECT p.person_key, f.field, f.value, f.events, f.first_ts, f.last_ts
+            SELECT p.pid, f.field, f.value, f.events, f.first_ts, f.last_ts
             FROM {activity_facts.fullname} f JOIN pf_keys p ON p.key = f.anchor_key
             UNION ALL
-            SELECT person_key, fields.field,
+            SELECT pid, fields.field,
                    CASE fields.field WHEN 'email' THEN email WHEN 'rid' THEN ep_recipient_id
                         ELSE CAST(recipient_list_id AS VARCHAR) END,
                    0, ep_modified_date, ep_modified_date
             FROM pf_live_recipients CROSS JOIN (VALUES ('email'), ('rid'), ('import_list')) AS fields(field)
         ) AS facts
         WHERE value <> ''
-        GROUP BY person_key, field, value""")
+        GROUP BY pid, field, value""")
 
 
 def _latest_values(connection: sa.Connection, f: Fragments) -> None:
     temp_table(connection, "pf_latest", f"""
-        SELECT person_key, field, value FROM (
-            SELECT person_key, field, value, row_number() OVER (
-                PARTITION BY person_key, field ORDER BY last_ts DESC NULLS LAST, value{f.c} DESC) AS rank
+        SELECT pid, field, value FROM (
+            SELECT pid, field, value, row_number() OVER (
+                PARTITION BY pid, field ORDER BY last_ts DESC NULLS LAST, value{f.c} DESC) AS rank
             FROM pf_person_facts WHERE field IN ('email', 'rid', 'client')) AS ranked
         WHERE rank = 1""")
     temp_table(connection, "pf_recipient_dates", f"""
-        SELECT person_key, ep_created_date, ep_modified_date, last_active_ts FROM (
-            SELECT person_key, ep_created_date, ep_modified_date,
-                   max(last_active_ts) OVER (PARTITION BY person_key) AS last_active_ts,
-                   row_number() OVER (PARTITION BY person_key ORDER BY ep_modified_date DESC NULLS LAST,
+        SELECT pid, ep_created_date, ep_modified_date, last_active_ts FROM (
+            SELECT pid, ep_created_date, ep_modified_date,
+                   max(last_active_ts) OVER (PARTITION BY pid) AS last_active_ts,
+                   row_number() OVER (PARTITION BY pid ORDER BY ep_modified_date DESC NULLS LAST,
                                       recipient_list_id DESC, ep_recipient_id{f.c} DESC) AS rank
             FROM pf_live_recipients) AS ranked
         WHERE rank = 1""")
@@ -77,7 +79,7 @@ def _closed_loop(connection: sa.Connection) -> None:
 
     none = "CAST(NULL AS TIMESTAMP)"
     temp_table(connection, "pf_closed_loop", f"""
-        SELECT p.person_key, sum(opens) AS opens, sum(clicks) AS clicks, sum(hard) AS hard_bounces,
+        SELECT p.pid, sum(opens) AS opens, sum(clicks) AS clicks, sum(hard) AS hard_bounces,
                sum(unsubs) AS unsubscribes, max(bounce_ts) AS last_bounce_ts, max(unsub_ts) AS last_unsubscribe_ts
         FROM (
             {rows("opens", "1", "0", "0", "0", none, none)}
@@ -86,7 +88,7 @@ def _closed_loop(connection: sa.Connection) -> None:
                             f"CASE WHEN category IN {BOUNCES} THEN created END", none)}
             UNION ALL {rows("unsubscribes", "0", "0", "0", "1", none, "created")}
         ) AS events JOIN pf_keys p ON p.key = 'e:' || events.address
-        GROUP BY p.person_key""")
+        GROUP BY p.pid""")
 
 
 SETS = {"link": "ep_links", "mailing": "ep_mailing_id", "list": "ep_recipient_list_id", "email": "emails",
@@ -101,33 +103,33 @@ def _summary(connection: sa.Connection, f: Fragments) -> None:
     filtered aggregates per person would build every collection for every person."""
     counted = "field IN (" + ", ".join(f"'{field}'" for field in COUNTS) + ")"
     temp_table(connection, "pf_collections", f"""
-        SELECT person_key, field, {f.json_counts()} AS text FROM pf_person_facts
-        WHERE {counted} GROUP BY person_key, field
+        SELECT pid, field, {f.json_counts()} AS text FROM pf_person_facts
+        WHERE {counted} GROUP BY pid, field
         UNION ALL
-        SELECT person_key, field, {f.json_set()} AS text FROM pf_person_facts
-        WHERE field IN ({", ".join(f"'{field}'" for field in SETS)}) GROUP BY person_key, field
+        SELECT pid, field, {f.json_set()} AS text FROM pf_person_facts
+        WHERE field IN ({", ".join(f"'{field}'" for field in SETS)}) GROUP BY pid, field
         UNION ALL
-        SELECT person_key, 'latest ' || field, value FROM pf_latest""")
+        SELECT pid, 'latest ' || field, value FROM pf_latest""")
 
     def ms(expr: str) -> str:
         return f"date_trunc('milliseconds', {expr})"
 
     opens, clicks = "value = 'open'", "value = 'click'"
     temp_table(connection, "pf_times", f"""
-        SELECT person_key,
+        SELECT pid,
             {ms(f"min(first_ts) FILTER (WHERE {opens})")} AS ep_firstopen_ts,
             {ms(f"max(last_ts) FILTER (WHERE {opens})")} AS ep_lastopen_ts,
             {ms(f"min(first_ts) FILTER (WHERE {clicks})")} AS ep_firstclick_ts,
             {ms(f"max(last_ts) FILTER (WHERE {clicks})")} AS ep_lastclick_ts,
             {ms("max(last_ts)")} AS last_event_ts,
             {ms("max(last_ts) FILTER (WHERE value IN ('open', 'click'))")} AS last_email_ts
-        FROM pf_person_facts WHERE field = 'type' GROUP BY person_key""")
+        FROM pf_person_facts WHERE field = 'type' GROUP BY pid""")
     pivot = [f"max(CASE WHEN c.field = '{field}' THEN c.text END) AS {column}"
              for field, column in (*COUNTS.items(), *SETS.items())]
     pivot += [f"max(CASE WHEN c.field = 'latest {field}' THEN c.text END) AS {column}"
               for field, column in LATEST.items()]
-    temp_table(connection, "pf_summary", f"SELECT c.person_key, {', '.join(pivot)} FROM pf_collections c "
-                                         "GROUP BY c.person_key")
+    temp_table(connection, "pf_summary", f"SELECT c.pid, {', '.join(pivot)} FROM pf_collections c "
+                                         "GROUP BY c.pid")
 
 
 def rebuild_rows(connection: sa.Connection, f: Fragments, now: dt.datetime) -> tuple[int, int]:
@@ -144,7 +146,7 @@ def rebuild_rows(connection: sa.Connection, f: Fragments, now: dt.datetime) -> t
     columns = ", ".join(c.name for c in user_profiles.columns)
     inserted = run(connection, f"""
         INSERT INTO {profiles} ({columns})
-        SELECT md5(x.person_key), x.ep_client_id, x.email,
+        SELECT md5(p.person_key), x.ep_client_id, x.email,
             '{{"email":' || CAST({f.epoch_ms("t.last_email_ts")} AS VARCHAR) || '}}',
             t.ep_lastclick_ts, t.ep_lastopen_ts,
             greatest(t.last_event_ts, date_trunc('milliseconds', rd.last_active_ts)),
@@ -154,8 +156,8 @@ def rebuild_rows(connection: sa.Connection, f: Fragments, now: dt.datetime) -> t
             rd.ep_created_date, rd.ep_modified_date, x.emails, x.ep_recipient_ids, x.import_recipient_list_ids,
             coalesce(cl.opens, 0), coalesce(cl.clicks, 0), coalesce(cl.hard_bounces, 0),
             coalesce(cl.unsubscribes, 0), cl.last_bounce_ts, cl.last_unsubscribe_ts, :now
-        FROM pf_summary x
-        LEFT JOIN pf_times t ON t.person_key = x.person_key
-        LEFT JOIN pf_recipient_dates rd ON rd.person_key = x.person_key
-        LEFT JOIN pf_closed_loop cl ON cl.person_key = x.person_key""", now=now).rowcount
+        FROM pf_summary x JOIN pf_persons p ON p.pid = x.pid
+        LEFT JOIN pf_times t ON t.pid = x.pid
+        LEFT JOIN pf_recipient_dates rd ON rd.pid = x.pid
+        LEFT JOIN pf_closed_loop cl ON cl.pid = x.pid""", now=now).rowcount
     return int(deleted), int(inserted)
