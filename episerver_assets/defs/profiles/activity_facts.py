@@ -29,10 +29,17 @@ FIELD_VALUES = {
     "email": "lower(e.email)",
     "rid": "e.ep_recipient_id",
 }
+FACT_COLUMNS = "anchor_key, field, value, events, first_ts, last_ts"
 
 
-def fold_new_activity(connection: sa.Connection, after_request_id: int | None, up_to_request_id: int) -> None:
-    """pf_delta_facts: the activity landed in (after_request_id, up_to_request_id], folded."""
+def fold_new_activity(connection: sa.Connection, after_request_id: int | None, up_to_request_id: int,
+                      into_empty_store: bool) -> str:
+    """Fold the activity landed in (after_request_id, up_to_request_id]; returns the table holding it.
+
+    A day's events go to pf_delta_facts, merged into the stored facts afterwards (merge_into_stored).
+    A full build (into_empty_store: the stored facts were just emptied) writes them straight into
+    the stored table: copying tens of millions of rows from a temporary table took as long as half the
+    folding itself."""
     source = episerver_activity.fullname
     if after_request_id is not None:
         # a day's events: one scan picks them out, the eight branches below read the small copy
@@ -47,24 +54,27 @@ def fold_new_activity(connection: sa.Connection, after_request_id: int | None, u
         f"SELECT {anchor} AS anchor_key, '{field}' AS field, {value} AS value, e.event_ts "
         f"FROM {source} AS e WHERE {value} <> '' AND e.landed_request_id <= :up_to"
         for field, value in FIELD_VALUES.items())
-    temp_table(connection, "pf_delta_facts", f"""
+    folded = f"""
         SELECT anchor_key, field, value, count(*) AS events, min(event_ts) AS first_ts, max(event_ts) AS last_ts
         FROM ({spread}) AS spread
         WHERE anchor_key IS NOT NULL
-        GROUP BY anchor_key, field, value""", up_to=up_to_request_id)
+        GROUP BY anchor_key, field, value"""
+    if into_empty_store:
+        stored = activity_facts.fullname
+        run(connection, f"INSERT INTO {stored} ({FACT_COLUMNS}) {folded}", up_to=up_to_request_id)
+        return stored
+    temp_table(connection, "pf_delta_facts", folded, up_to=up_to_request_id)
+    return "pf_delta_facts"
 
 
-def merge_into_stored(connection: sa.Connection, stored_is_empty: bool) -> None:
+def merge_into_stored(connection: sa.Connection) -> None:
     """Add pf_delta_facts to the stored facts (sums, least firsts, greatest lasts).
 
     PostgreSQL upserts through its unique index (a day touches a few of tens of millions of rows), in
     the index's order so that each index page is read once; DuckDB, without indexes, rewrites the
     rows it matches."""
     stored = activity_facts.fullname
-    columns = "anchor_key, field, value, events, first_ts, last_ts"
-    if stored_is_empty:
-        run(connection, f"INSERT INTO {stored} ({columns}) SELECT {columns} FROM pf_delta_facts")
-        return
+    columns = FACT_COLUMNS
     if connection.dialect.name == "postgresql":
         run(connection, f"""
             INSERT INTO {stored} AS s ({columns}) SELECT {columns} FROM pf_delta_facts
@@ -83,15 +93,15 @@ def merge_into_stored(connection: sa.Connection, stored_is_empty: bool) -> None:
     run(connection, f"INSERT INTO {stored} ({columns}) SELECT {columns} FROM pf_merged_facts")
 
 
-def keys_and_pairs(connection: sa.Connection) -> None:
-    """pf_nodes and pf_edges from the new activity and the changed recipient rows (pf_recipients)."""
-    temp_table(connection, "pf_edges", """
-        SELECT DISTINCT anchor_key AS a, 'r:' || value AS b FROM pf_delta_facts
+def keys_and_pairs(connection: sa.Connection, new_facts: str) -> None:
+    """pf_nodes and pf_edges from the new activity's facts and the changed recipient rows (pf_recipients)."""
+    temp_table(connection, "pf_edges", f"""
+        SELECT DISTINCT anchor_key AS a, 'r:' || value AS b FROM {new_facts}
         WHERE field = 'rid' AND anchor_key LIKE 'e:%'
         UNION
         SELECT 'e:' || email, 'r:' || ep_recipient_id FROM pf_recipients WHERE email <> ''""")
-    temp_table(connection, "pf_nodes", """
-        SELECT DISTINCT anchor_key AS node FROM pf_delta_facts
+    temp_table(connection, "pf_nodes", f"""
+        SELECT DISTINCT anchor_key AS node FROM {new_facts}
         UNION SELECT 'r:' || ep_recipient_id FROM pf_recipients
         UNION SELECT a FROM pf_edges
         UNION SELECT b FROM pf_edges""")

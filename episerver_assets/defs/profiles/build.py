@@ -152,14 +152,15 @@ def build_profiles(connection: sa.Connection, full_rebuild: bool = False,
         _empty_state(connection)
     activity_mark, recipients_mark, closed_loop_mark = _input_marks(connection)
 
-    fold_new_activity(connection, None if full else state.activity_request_id,
-                      -1 if activity_mark is None else activity_mark)
+    new_facts = fold_new_activity(connection, None if full else state.activity_request_id,
+                                  -1 if activity_mark is None else activity_mark, into_empty_store=full)
     written_since = None if full or state.recipients_written_at is None else state.recipients_written_at
     _changed_recipients(connection, None if written_since is None else written_since - RECIPIENTS_MARGIN)
-    keys_and_pairs(connection)
+    keys_and_pairs(connection, new_facts)
     persons_merged = resolve_persons(connection, f)
-    merge_into_stored(connection, stored_is_empty=full)
-    events = int(run(connection, "SELECT coalesce(sum(events), 0) FROM pf_delta_facts WHERE field = 'type'").scalar())
+    if not full:
+        merge_into_stored(connection)
+    events = int(run(connection, f"SELECT coalesce(sum(events), 0) FROM {new_facts} WHERE field = 'type'").scalar())
     drop_temp(connection, "pf_new_events", "pf_delta_facts", "pf_merged_facts")  # the largest: free them early
     # closed-loop rows arriving while there were none before count from the first date on
     _affected_persons(connection, None if full else state.closed_loop_date or dt.date(1970, 1, 1))
