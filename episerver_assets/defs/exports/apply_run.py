@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from itertools import islice
 
 import sqlalchemy as sa
 
@@ -25,6 +24,7 @@ from .config import Export
 from .tables import in_flight, plan_rows, sync_results
 
 ORDER = ("remove", "add", "update", "clear_membership", "forget")
+PAGE_ROWS = 20_000
 
 
 @dataclass
@@ -36,13 +36,23 @@ class ApplyCounts:
 
 
 def _rows(warehouse: WarehouseResource, export: Export, plan_id: str, action: str,
-          where: sa.ColumnElement[bool]) -> list[PlannedRow]:
+          where: sa.ColumnElement[bool], after: str | None = None, limit: int | None = None) -> list[PlannedRow]:
     query = (sa.select(plan_rows.c.recipient_id, plan_rows.c.email, plan_rows.c.action, plan_rows.c.payload)
              .where(plan_rows.c.plan_id == plan_id, plan_rows.c.export == export.name, plan_rows.c.action == action,
                     where)
-             .order_by(plan_rows.c.recipient_id))
+             .order_by(plan_rows.c.recipient_id).limit(limit))
+    if after is not None:
+        query = query.where(plan_rows.c.recipient_id > after)
     with warehouse.begin() as connection:
         return [PlannedRow(*row) for row in connection.execute(query).all()]
+
+
+def _pages(warehouse: WarehouseResource, export: Export, plan_id: str, action: str) -> Iterator[list[PlannedRow]]:
+    """The action's rows without a result, a page at a time (by recipient id), so memory stays flat."""
+    after = None
+    while page := _rows(warehouse, export, plan_id, action, _without_result(plan_id), after, PAGE_ROWS):
+        yield page
+        after = page[-1].recipient_id
 
 
 def _same_row(table: sa.Table, plan_id: str) -> sa.Exists:
@@ -77,10 +87,12 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _batches(rows: list[PlannedRow], size: int) -> Iterator[list[PlannedRow]]:
-    iterator = iter(rows)
-    while batch := list(islice(iterator, size)):
-        yield batch
+def _batches(pages: Iterator[list[PlannedRow]], size: int, sent: Counter, action: str) -> Iterator[list[PlannedRow]]:
+    for page in pages:
+        for start in range(0, len(page), size):
+            batch = page[start:start + size]
+            sent[action] += len(batch)
+            yield batch
 
 
 def apply_plan(client: CampaignRestClient, warehouse: WarehouseResource, export: Export, plan_id: str,
@@ -89,11 +101,10 @@ def apply_plan(client: CampaignRestClient, warehouse: WarehouseResource, export:
     _recover(client, warehouse, export, plan_id, counts)
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"export-{export.name}") as pool:
         for action in ORDER:
-            rows = _rows(warehouse, export, plan_id, action, _without_result(plan_id))
-            if rows:
-                progress(f"{action}: {len(rows):,} rows")
-            _send_all(pool, client, warehouse, export, plan_id, _batches(rows, batch_size), concurrency, counts)
-            counts.actions[action] += len(rows)
+            batches = _batches(_pages(warehouse, export, plan_id, action), batch_size, counts.actions, action)
+            _send_all(pool, client, warehouse, export, plan_id, batches, concurrency, counts)
+            if counts.actions[action]:
+                progress(f"{action}: {counts.actions[action]:,} rows")
     return counts
 
 
