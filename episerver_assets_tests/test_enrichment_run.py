@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 
 from episerver_assets.defs.enrichment import run as enrichment_run
+from episerver_assets.defs.enrichment.oauth_client import EnrichmentAuthorizationError
 from episerver_assets.defs.enrichment.run import EnrichmentEndpointFailing
 from episerver_assets.sandbox.enrichment.app import uuid_for
 from episerver_assets.settings import SANDBOX_ENRICHMENT_SECRET
@@ -112,3 +113,40 @@ def test_an_endpoint_that_keeps_failing_stops_the_run_and_the_rest_stay_due(ware
         run(warehouse, enrichment)
     assert len(stream_rows(warehouse)) == 5 and len(sandbox.enrichment.answered()) == 5
     assert run(warehouse, enrichment).enriched == 7
+
+
+def test_an_answer_over_the_size_cap_fails_at_once_with_the_reason(warehouse, sandbox, tmp_path, sandbox_env, secret):
+    enrichment = the_enrichment(enrichments_file(tmp_path, max_response_bytes=200))  # a token answer is ~90
+    long_address = "x" * 150 + "@example.com"  # echoed in the answer: ~250 bytes
+    add_members(warehouse, [long_address, EMAILS[0]])
+    summary = run(warehouse, enrichment)
+    assert (summary.enriched, summary.failed, summary.requests) == (1, 1, 2)  # not retried: it would come again
+    row = next(r for r in stream_rows(warehouse) if r.email == long_address)
+    assert (row.status, row.reason, row.enrichment_uuid) == ("failed", "answer larger than 200 bytes", None)
+
+    tiny = the_enrichment(enrichments_file(tmp_path, max_response_bytes=40))  # the token answer too
+    add_members(warehouse, EMAILS[1:2])
+    with pytest.raises(EnrichmentAuthorizationError, match="no access token .*answer larger than 40 bytes"):
+        run(warehouse, tiny)
+
+
+def test_an_answer_later_than_the_deadline_is_retried_then_recorded(warehouse, sandbox, tmp_path, sandbox_env,
+                                                                    secret):
+    enrichment = the_enrichment(enrichments_file(tmp_path, timeout_seconds=0.3, max_attempts=2))
+    add_members(warehouse, EMAILS[:2])
+    sandbox.enrichment.faults.script(200, count=2, delay=1.5, email=EMAILS[0])
+    summary = run(warehouse, enrichment)
+    assert (summary.enriched, summary.failed) == (1, 1)
+    row = next(r for r in stream_rows(warehouse) if r.email == EMAILS[0])
+    assert (row.status, row.attempts, row.http_status) == ("failed", 2, None)
+    assert row.reason == "no answer within 0.3 s (after 2 attempts)"
+
+
+def test_a_second_run_of_the_same_enrichment_is_refused_while_one_runs(warehouse, sandbox, enrichment):
+    from episerver_assets.defs.enrichment.run_lock import EnrichmentBusyError, enrichment_run_lock
+
+    add_members(warehouse, EMAILS[:1])
+    with enrichment_run_lock(warehouse, enrichment.slug):
+        with pytest.raises(EnrichmentBusyError, match="enrichment tests_uuid is being run already"):
+            run(warehouse, enrichment)
+    assert sandbox.enrichment.answered() == [] and run(warehouse, enrichment).enriched == 1

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -103,7 +104,9 @@ def build_enrichment_app(service: EnrichmentService) -> Starlette:
             service.note("", 400)
             return JSONResponse({"error": "a JSON object with an email address is required"}, status_code=400)
         scripted = service.faults.take(email)
-        if scripted is not None:
+        if scripted is not None and scripted.delay:
+            await asyncio.sleep(scripted.delay)
+        if scripted is not None and scripted.status != 200:
             service.note(email, scripted.status)
             headers = {} if scripted.retry_after is None else {"Retry-After": f"{scripted.retry_after:g}"}
             return JSONResponse({"error": f"sandbox fault {scripted.status}"}, status_code=scripted.status,
