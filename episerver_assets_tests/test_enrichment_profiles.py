@@ -54,8 +54,9 @@ def test_the_mapped_uuid_reaches_the_profiles_and_the_source_audience_drains(war
     sizes = _metadata(_materialize(warehouse, audiences.audience_assets))
     assert (sizes[f"size/{SOURCE}"], sizes[f"exited/{SOURCE}"]) == (0, 3)
 
-    _materialize(warehouse, user_profiles_asset, dg.AssetSpec(["unused"]))  # a rebuild keeps the values
-    assert _profiles(warehouse) == {email: uuid_for(email) for email in EMAILS}
+    full = {"ops": {"profiles__user_profiles": {"config": {"full_rebuild": True}}}}
+    assert dg.materialize([user_profiles_asset], resources={"warehouse": warehouse}, run_config=full).success
+    assert _profiles(warehouse) == {email: uuid_for(email) for email in EMAILS}  # a full rebuild keeps them
 
     tokens = list(sandbox.enrichment.tokens._expiry)  # every token the service handed out
     assert tokens and "access_token=****" in caplog.text  # httpx logged the URLs, masked
@@ -81,3 +82,12 @@ def test_a_refused_client_fails_the_run_without_its_secret_and_records_nobody(wa
     assert "notification enrichment_failing: enrichment/sandbox_uuid: enrichment keeps failing" in run_log
     assert "wrong-S3cret-value" not in failure.to_string() + caplog.text + run_log
     assert sandbox.enrichment.answered() == []
+
+
+def test_enrichments_follow_the_audiences_in_their_own_group():
+    from episerver_assets.definitions import defs
+
+    graph = defs().resolve_asset_graph()
+    node = graph.get(dg.AssetKey(["enrichment", "sandbox_uuid"]))
+    assert node.group_name == "enrichment" and node.parent_keys == {audiences.MEMBERS_KEY}
+    assert node.metadata["dagster/table_name"] == "enrichment.sandbox_users"
