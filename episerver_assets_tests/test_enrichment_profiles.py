@@ -50,6 +50,7 @@ def test_the_mapped_uuid_reaches_the_profiles_and_the_source_audience_drains(war
     assert (sent["due"], sent["enriched"], sent["failed"], sent["tokens_fetched"]) == (3, 3, 0, 1)
     rebuilt = _metadata(_materialize(warehouse, user_profiles_asset))
     assert rebuilt["enrichment_fields_updated"] == 3
+    assert rebuilt["dagster/column_schema"].columns[-1].name == "enrichment_uuid"
     assert _profiles(warehouse) == {email: uuid_for(email) for email in EMAILS}
     sizes = _metadata(_materialize(warehouse, audiences.audience_assets))
     assert (sizes[f"size/{SOURCE}"], sizes[f"exited/{SOURCE}"]) == (0, 3)

@@ -9,7 +9,7 @@ from ...warehouse import WarehouseResource
 from ..closed_loop.checks import asset_key as closed_loop_key
 from ..closed_loop.schemas import RESPONSE_TABLES
 from .build import build_profiles
-from .enrichment_columns import apply_enrichment_columns
+from .enrichment_columns import apply_enrichment_columns, with_mapped_columns
 from .tables import CLOSED_LOOP_TABLES, ensure_profile_tables, user_profiles
 
 OWNER = "team:crm-data"
@@ -63,7 +63,7 @@ def user_profiles_asset(config: UserProfilesConfig, warehouse: WarehouseResource
         enriched = apply_enrichment_columns(connection, warehouse.partition_lock_timeout_seconds)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": result.row_count,
-        "dagster/column_schema": column_schema(),
+        "dagster/column_schema": with_mapped_columns(column_schema()),
         "build": "full" if result.full else "incremental",
         "reason": result.reason,
         "events_merged": result.events_merged,

@@ -9,6 +9,7 @@ on both engines), so audience filters such as `profile.enrichment_uuid IS NULL` 
 
 from __future__ import annotations
 
+import dagster as dg
 import sqlalchemy as sa
 
 from ..enrichment.config import Enrichment, load_enrichments
@@ -19,6 +20,13 @@ from .tables import user_profiles
 def mapped_profile_columns() -> frozenset[str]:
     """Every profile column an enrichment fills (the audiences' filters may name them)."""
     return frozenset(column for enrichment in load_enrichments() for column in enrichment.map.values())
+
+
+def with_mapped_columns(schema: dg.TableSchema) -> dg.TableSchema:
+    """The profiles' column schema plus each mapped column, described by the enrichment that fills it."""
+    mapped = [dg.TableColumn(column, "text", description=f"enrichment {e.slug}: response field `{field}`")
+              for e in load_enrichments() for field, column in e.map.items()]
+    return dg.TableSchema(columns=[*schema.columns, *mapped], constraints=schema.constraints)
 
 
 def _fill(connection: sa.Connection, enrichment: Enrichment, stream: sa.Table) -> int:
