@@ -13,7 +13,7 @@ from episerver_assets.pgp import PgpKeys, encrypt_file, isolated_keyring
 from episerver_assets.pgp.generate import KeyPair, generate_key_pair
 from episerver_assets.sandbox.generator import sizes_for_total_rows, write_response_day
 
-PASSPHRASE = "correct horse battery staple"
+PASSPHRASE = "correct horse battery staple, grüß dich ✓"  # not Latin-1: gpg takes UTF-8
 FORMS = list(itertools.product((".pgp", ".gpg", ".asc"), (False, True)))
 """Every delivery form: suffix x armored."""
 

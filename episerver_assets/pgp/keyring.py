@@ -55,7 +55,8 @@ class Keyring:
 
     def gpg(self) -> gnupg.GPG:
         # Loopback always: a passphrase comes through gpg's pipe or not at all (never a pinentry dialog).
-        return gnupg.GPG(gnupghome=str(self.home), options=["--pinentry-mode", "loopback"])
+        # UTF-8 (python-gnupg's default is Latin-1): gpg's own encoding for passphrases and user ids.
+        return gnupg.GPG(gnupghome=str(self.home), options=["--pinentry-mode", "loopback"], encoding="utf-8")
 
     def _import(self, text: str, kind: str) -> str:
         setting = SETTING_OF[kind]
