@@ -75,6 +75,12 @@ def _pgp_private_key(value: str) -> str:
     return private_key_setting(value)
 
 
+def _pgp_passphrase(value: str) -> str:
+    from .pgp.armor import passphrase_setting
+
+    return passphrase_setting(value)
+
+
 def _pgp_public_key(value: str) -> str:
     from .pgp.armor import public_key_setting
 
@@ -162,7 +168,7 @@ _REGISTRY = (
     Setting("EPISERVER_PGP_PRIVATE_KEY", _pgp_private_key, None,
             "ASCII-armored PGP private key that decrypts response files delivered as .pgp/.gpg/.asc "
             "(and signs uploads with EPISERVER_PGP_SIGN)", secret=True),
-    Setting("EPISERVER_PGP_PRIVATE_KEY_PASSPHRASE", kinds.text, None,
+    Setting("EPISERVER_PGP_PRIVATE_KEY_PASSPHRASE", _pgp_passphrase, None,
             "passphrase of that private key (unset if it has none)", secret=True),
     Setting("EPISERVER_PGP_PUBLIC_KEY", _pgp_public_key, None,
             "ASCII-armored PGP public key: when set, uploaded subscriber files are encrypted to it"),

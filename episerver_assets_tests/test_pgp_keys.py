@@ -48,6 +48,13 @@ def test_an_armored_key_in_one_line_with_escaped_line_feeds_is_accepted(alice):
     assert load_settings({"EPISERVER_PGP_PRIVATE_KEY": alice.private_key}).shown("EPISERVER_PGP_PRIVATE_KEY") == "****"
 
 
+def test_a_passphrase_of_two_lines_is_refused_without_showing_it():
+    with pytest.raises(SettingError) as refused:
+        load_settings({"EPISERVER_PGP_PRIVATE_KEY_PASSPHRASE": "first line\nsecret rest"})
+    assert str(refused.value).startswith("EPISERVER_PGP_PRIVATE_KEY_PASSPHRASE must be one line")
+    assert "secret rest" not in str(refused.value)
+
+
 def test_the_keyring_is_private_and_removed(alice):
     with isolated_keyring(alice.keys()) as keyring:
         home = keyring.home

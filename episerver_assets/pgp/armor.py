@@ -51,6 +51,13 @@ def private_key_setting(value: str) -> str:
         raise ValueError(str(error)) from None
 
 
+def passphrase_setting(value: str) -> str:
+    """Parser of the passphrase setting: gpg reads it as one line from its pipe."""
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be one line: gpg reads the passphrase up to the first line break")
+    return value
+
+
 def is_encrypted_name(name: str) -> bool:
     return name.endswith(ENCRYPTED_SUFFIXES)
 
