@@ -114,6 +114,8 @@ _REGISTRY = (
             "duckdb:///path.duckdb (embedded) or postgresql://user:password@host/db", secret=True),
     Setting("EPISERVER_DUCKDB_MEMORY_LIMIT", kinds.memory_size, "512MB",
             "memory the embedded warehouse may use before spilling to disk (DuckDB memory_limit)"),
+    Setting("EPISERVER_PROFILES_DUCKDB_MEMORY_LIMIT", kinds.memory_size, "4GB",
+            "memory the embedded warehouse may use during a user profiles build (DuckDB memory_limit)"),
     Setting("EPISERVER_REST_URL", kinds.http_url, SANDBOX_REST_URL,
             "Campaign REST base URL"),
     Setting("EPISERVER_SOAP_URL", kinds.http_url, SANDBOX_SOAP_URL,
