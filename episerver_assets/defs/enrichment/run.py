@@ -61,16 +61,16 @@ class RunSummary:
                 self.reasons[mask_addresses(outcome.reason or "")[:80]] += 1
 
 
-def _chunks(members: list[DueMember], size: int):
-    for start in range(0, len(members), size):
-        yield members[start:start + size]
+def _rendering(enrichment: Enrichment, chunk: list[DueMember]) -> asyncio.Task:
+    """The chunk's payloads, rendered on a thread (the Jsonnet binding releases the GIL while it evaluates),
+    so that the next chunk renders while this one is sent."""
+    return asyncio.create_task(asyncio.to_thread(render_batch, enrichment.slug, enrichment.template,
+                                                 enrichment.fields, [member.fields for member in chunk]))
 
 
-async def _send_chunk(client: EnrichmentClient, limiter: RateLimiter, chunk: list[DueMember],
+async def _send_chunk(client: EnrichmentClient, limiter: RateLimiter, chunk: list[DueMember], payloads: list,
                       sleep: Callable[[float], Awaitable[None]]) -> tuple[list[tuple[DueMember, Outcome]], Exception | None]:
     enrichment = client.enrichment
-    payloads = await asyncio.to_thread(render_batch, enrichment.slug, enrichment.template, enrichment.fields,
-                                       [member.fields for member in chunk])
     slots = asyncio.Semaphore(enrichment.concurrency)
     refused: list[Exception] = []
 
@@ -97,9 +97,14 @@ async def _send_all(warehouse: WarehouseResource, enrichment: Enrichment, stream
     with SecretsFilter() as secrets:
         async with EnrichmentClient(enrichment, secrets) as client:
             limiter = RateLimiter(enrichment.rate_limit_per_second)
+            chunks = [due[start:start + CHUNK_PROFILES] for start in range(0, len(due), CHUNK_PROFILES)]
+            rendering = _rendering(enrichment, chunks[0])
             try:
-                for chunk in _chunks(due, CHUNK_PROFILES):
-                    sent, refused = await _send_chunk(client, limiter, chunk, sleep)
+                for index, chunk in enumerate(chunks):
+                    payloads = await rendering
+                    if index + 1 < len(chunks):
+                        rendering = _rendering(enrichment, chunks[index + 1])
+                    sent, refused = await _send_chunk(client, limiter, chunk, payloads, sleep)
                     await asyncio.to_thread(_record, warehouse, enrichment, stream, sent, replace_failures)
                     summary.add([outcome for _, outcome in sent])
                     if refused is not None:
@@ -111,6 +116,8 @@ async def _send_all(warehouse: WarehouseResource, enrichment: Enrichment, stream
                             f"({mask_addresses(sent[-1][1].reason or '')}); stopped, {left:,} stay due for the next run")
             finally:
                 summary.tokens_fetched = client.tokens_fetched
+                if not rendering.done():  # stopped early: let the thread finish, nobody waits for its payloads
+                    await asyncio.gather(rendering, return_exceptions=True)
 
 
 def _record(warehouse: WarehouseResource, enrichment: Enrichment, stream: sa.Table,
