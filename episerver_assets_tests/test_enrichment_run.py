@@ -150,3 +150,19 @@ def test_a_second_run_of_the_same_enrichment_is_refused_while_one_runs(warehouse
         with pytest.raises(EnrichmentBusyError, match="enrichment tests_uuid is being run already"):
             run(warehouse, enrichment)
     assert sandbox.enrichment.answered() == [] and run(warehouse, enrichment).enriched == 1
+
+
+def test_no_more_requests_in_flight_than_the_concurrency(warehouse, sandbox, tmp_path, sandbox_env, secret):
+    enrichment = the_enrichment(enrichments_file(tmp_path, concurrency=3))
+    add_members(warehouse, EMAILS)
+    sandbox.enrichment.faults.script(200, count=len(EMAILS), delay=0.2)  # slow answers keep requests in flight
+    assert run(warehouse, enrichment).enriched == 12
+    assert sandbox.enrichment.most_in_flight == 3
+
+
+def test_requests_keep_to_the_rate_limit(warehouse, sandbox, tmp_path, sandbox_env, secret):
+    enrichment = the_enrichment(enrichments_file(tmp_path, concurrency=12, rate_limit_per_second=20))
+    add_members(warehouse, EMAILS)
+    assert run(warehouse, enrichment).enriched == 12
+    times = sorted(r.at for r in sandbox.enrichment.answered())
+    assert times[-1] - times[0] >= 11 / 20 * 0.9  # 12 requests at 20 a second take 0.55 s, not milliseconds

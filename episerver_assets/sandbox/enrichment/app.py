@@ -51,7 +51,15 @@ class EnrichmentService:
     tokens: TokenIssuer = field(default_factory=TokenIssuer)
     faults: ScriptedFaults = field(default_factory=ScriptedFaults)
     received: list[ReceivedRequest] = field(default_factory=list)
+    in_flight: int = 0
+    most_in_flight: int = 0
+    """The most user requests being answered at once (tests check the client's concurrency with it)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def entered(self, change: int) -> None:
+        with self._lock:
+            self.in_flight += change
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
 
     def note(self, email: str, status: int) -> None:
         with self._lock:
@@ -90,6 +98,13 @@ def build_enrichment_app(service: EnrichmentService) -> Starlette:
         return JSONResponse({"access_token": access_token, "token_type": "Bearer", "expires_in": ttl})
 
     async def user(request: Request) -> Response:
+        service.entered(+1)
+        try:
+            return await answer_user(request)
+        finally:
+            service.entered(-1)
+
+    async def answer_user(request: Request) -> Response:
         try:
             body = json.loads(await request.body())
             email = body["email"] if isinstance(body, dict) else None
