@@ -166,3 +166,13 @@ def test_requests_keep_to_the_rate_limit(warehouse, sandbox, tmp_path, sandbox_e
     assert run(warehouse, enrichment).enriched == 12
     times = sorted(r.at for r in sandbox.enrichment.answered())
     assert times[-1] - times[0] >= 11 / 20 * 0.9  # 12 requests at 20 a second take 0.55 s, not milliseconds
+
+
+def test_a_429_holds_every_worker_back_for_its_retry_after(warehouse, sandbox, tmp_path, sandbox_env, secret):
+    enrichment = the_enrichment(enrichments_file(tmp_path, concurrency=4))
+    add_members(warehouse, EMAILS)
+    sandbox.enrichment.faults.script(429, retry_after=1)
+    assert run(warehouse, enrichment).enriched == 12
+    (throttled,) = sandbox.enrichment.answered(429)
+    meanwhile = [r for r in sandbox.enrichment.answered(200) if throttled.at < r.at < throttled.at + 0.9]
+    assert len(meanwhile) <= 3  # only those already sent when the 429 came; the other 9+ waited

@@ -56,11 +56,12 @@ class CappedTransport(httpx.AsyncBaseTransport):
 
 
 class RateLimiter:
-    """At most `per_second` requests a second, evenly spaced; `pause(seconds)` holds everyone back."""
+    """At most `per_second` requests a second, evenly spaced; `pause(seconds)` holds everyone back,
+    also those who already had their turn and are about to send."""
 
     def __init__(self, per_second: float):
         self._interval = 1.0 / per_second
-        self._next = time.monotonic()
+        self._next = self._paused_until = time.monotonic()
         self._lock = asyncio.Lock()
 
     async def wait_turn(self) -> None:
@@ -70,6 +71,9 @@ class RateLimiter:
             self._next = start + self._interval
         if start > now:
             await asyncio.sleep(start - now)
+        while (paused := self._paused_until - time.monotonic()) > 0:
+            await asyncio.sleep(paused)
 
     def pause(self, seconds: float) -> None:
-        self._next = max(self._next, time.monotonic() + seconds)
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        self._next = max(self._next, self._paused_until)
