@@ -1,7 +1,7 @@
 """The CRM full refresh (`crm_refresh/recipient_list_refresh`: clear + addAll3 over SOAP) of a large CRM.
 
     .venv/bin/python benchmarks/crm_refresh_soap.py [--recipients 1000000] [--engine duckdb|postgresql]
-        [--postgres-url URL] [--threads 1 2 4 8] [--sweep-requests 50]
+        [--postgres-url URL] [--threads 1 2 4 8 16 25] [--sweep-requests 50]
 
 The sandbox's REST and SOAP apps run in a child process (`activation_sandbox.py`). N CRM contacts of one
 opt-in go into `crm.contacts` (Arrow bulk load), suppressions stay empty, and the refresh replaces an
@@ -154,7 +154,7 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=1_000_000)
     parser.add_argument("--engine", choices=["duckdb", "postgresql"], default="duckdb")
     parser.add_argument("--postgres-url", default=os.environ.get("EPISERVER_TEST_POSTGRES_URL"))
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2, 4, 8])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2, 4, 8, 16, 25])
     parser.add_argument("--sweep-requests", type=int, default=50, help="addAll3 batches per thread count in the sweep")
     args = parser.parse_args()
     n = args.recipients
