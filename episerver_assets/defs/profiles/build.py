@@ -24,7 +24,7 @@ from ..activity.activity_tables import episerver_activity
 from ..campaign.recipient_tables import episerver_recipients
 from ..closed_loop.warehouse_tables import PARTITION_COLUMN
 from .activity_facts import fold_new_activity, keys_and_pairs, merge_into_stored
-from .dialect import Fragments, drop_temp, duckdb_build_memory, fragments, run, temp_table
+from .dialect import drop_temp, fragments, raise_duckdb_memory_limit, run, temp_table
 from .identity import resolve_persons
 from .profile_rows import rebuild_rows
 from .tables import (
@@ -144,11 +144,7 @@ def build_profiles(connection: sa.Connection, full_rebuild: bool = False,
         lock_partition_on_server(connection, user_profiles.fullname, "build", lock_timeout_seconds)
     else:  # the temporary tables need no order, and keeping it costs DuckDB memory
         run(connection, "SET preserve_insertion_order = false")
-    with duckdb_build_memory(connection):
-        return _build(connection, f, full_rebuild)
-
-
-def _build(connection: sa.Connection, f: Fragments, full_rebuild: bool) -> BuildResult:
+        raise_duckdb_memory_limit(connection)
     now = dt.datetime.now(dt.UTC)
     state = run(connection, f"SELECT * FROM {build_state.fullname}").first()
     reason = _why_full(connection, state, full_rebuild)
