@@ -5,7 +5,8 @@
 A sandbox and the webhook receiver run as in the demo; the first pass (recipients, webhooks, activity,
 profiles, CRM extract, audiences, suppressions, the export's confirmed backfill) runs in process. Then a
 real `dagster-daemon` runs the code location with `episerver_activity_sensor` and the default
-automation sensor started. Each trial posts one click event for a new address through the sandbox's
+automation sensor started (the sandbox's own event senders are slowed to one batch an hour, and the
+exports may change the whole list, so that nothing but the trial's event is in flight). Each trial posts one click event for a new address through the sandbox's
 click webhook (the person enters `recent_clickers`, exported by `engaged_newsletter`) and polls the
 sandbox's list until the address is there. The warehouse is PostgreSQL (a throwaway one unless given):
 the daemon's runs are separate processes writing at once, which the embedded DuckDB file serialises.
@@ -36,8 +37,15 @@ DEADLINE_SECONDS = 900.0
 
 
 def _environment(base: Path, warehouse_url: str) -> None:
+    """The sandbox's exports, allowed to change the whole list: the trials add one person at a time to a list
+    of a few hundred, and the plan's share check is about mistakes, not about latency."""
+    from episerver_assets.defs.exports.config import SANDBOX_EXPORTS
+
+    exports = base / "exports.yaml"
+    exports.write_text(SANDBOX_EXPORTS.read_text(encoding="utf-8").replace(
+        "    exit: ", "    max_change_share: 100\n    exit: "), encoding="utf-8")
     os.environ.update({"EPISERVER_DATA_DIR": str(base / "data"), "DAGSTER_HOME": str(base / "home"),
-                       "EPISERVER_WAREHOUSE_URL": warehouse_url})
+                       "EPISERVER_WAREHOUSE_URL": warehouse_url, "EPISERVER_EXPORTS_CONFIG": str(exports)})
     (base / "home").mkdir(parents=True)
     shutil.copy(REPOSITORY / "dagster.yaml", base / "home" / "dagster.yaml")
 
@@ -112,10 +120,11 @@ def _runs_since(moment: dt.datetime) -> list[str]:
     with dg.DagsterInstance.get() as instance:
         for record in reversed(instance.get_run_records(filters=dg.RunsFilter(created_after=moment))):
             run, stats = record.dagster_run, instance.get_run_stats(record.dagster_run.run_id)
-            queued = (stats.launch_time or 0) - record.create_timestamp.timestamp()
-            took = (stats.end_time or 0) - (stats.start_time or 0)
-            lines.append(f"    run {run.run_id[:8]} {run.job_name:<28} {run.status.value:<8} "
-                         f"queued+launch {queued:5.1f} s, ran {took:5.1f} s, {len(run.asset_selection or ())} assets")
+            queued = f"{stats.launch_time - record.create_timestamp.timestamp():5.1f} s" if stats.launch_time else "-"
+            took = f"{stats.end_time - stats.start_time:5.1f} s" if stats.end_time and stats.start_time else "-"
+            assets = ", ".join(sorted(k.to_user_string() for k in run.asset_selection or ())) or "its job's assets"
+            lines.append(f"    run {run.run_id[:8]} {run.job_name:<22} {run.status.value:<8} queued+launch {queued}, "
+                         f"ran {took}: {assets}")
     return lines
 
 
@@ -134,7 +143,10 @@ def main() -> None:
     warehouse_url = args.postgres_url or postgres.start()
     _environment(base, warehouse_url)
     receiver_env = demo_receiver_env(base / "data")
-    config = SandboxConfig(base / "sandbox", http_port=0, sftp_port=0, response_days=1, today=dt.date.today())
+    # The sandbox's own senders post a batch of events every 30 s by default; an hour apart, each trial's
+    # event is the only one in flight, so the figure is the pipeline's, not the queue behind other traffic.
+    config = SandboxConfig(base / "sandbox", http_port=0, sftp_port=0, response_days=1, today=dt.date.today(),
+                           webhook_interval_seconds=3600.0)
     daemon = None
     try:
         with Sandbox(config) as sandbox, running_receiver({**sandbox.info()["env"], **receiver_env}):
