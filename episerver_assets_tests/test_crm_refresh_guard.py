@@ -26,6 +26,9 @@ def test_an_empty_selection_is_refused_until_confirmed(sandbox, sandbox_env, war
 
     assert not refused.success
     assert "refused to clear the list: the new selection is empty" in failure_of(refused)
+    [check] = refused.get_asset_check_evaluations()
+    assert (check.check_name, check.passed, check.description) == (
+        "safe_to_clear", False, "refused: the new selection is empty")
     assert list_members(sandbox) == before and before
     assert table_rows(warehouse_url, refresh_runs) == []
 
@@ -34,6 +37,8 @@ def test_an_empty_selection_is_refused_until_confirmed(sandbox, sandbox_env, war
     assert confirmed.success, failure_of(confirmed)
     assert list_members(sandbox) == set()
     assert metadata_of(confirmed)["confirmed"] is True
+    [check] = confirmed.get_asset_check_evaluations()
+    assert check.passed and check.description == "confirmed despite: the new selection is empty"
 
 
 def test_a_shrink_beyond_the_limit_is_refused_until_confirmed(sandbox, sandbox_env, warehouse_url):

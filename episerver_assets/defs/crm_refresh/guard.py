@@ -1,7 +1,8 @@
 """Refuse to clear a list when the new selection is empty or much smaller than the last good refresh.
 
-Runs inside the refresh before `clear`: an asset check would see the result only after the list was
-emptied. A run configured with `confirm: true` clears anyway.
+A blocking asset check of the refresh, evaluated inside it before `clear` (a check run after the asset
+would see the selection only once the list was emptied): a refused check ends the step with the list
+untouched. A run configured with `confirm: true` clears anyway, and the check records the override.
 """
 
 from __future__ import annotations
@@ -31,12 +32,17 @@ def refusal(selected: int, previous: int | None, max_shrink: float) -> str | Non
     return None
 
 
-def check_before_clear(selected: int, previous: int | None, max_shrink: float, confirmed: bool,
-                       log: dg.DagsterLogManager) -> None:
+CHECK_NAME = "safe_to_clear"
+
+
+def clear_check(selected: int, previous: int | None, max_shrink: float, confirmed: bool,
+                log: dg.DagsterLogManager) -> tuple[dg.AssetCheckResult, str | None]:
+    """The blocking check's result, evaluated before `clear`, and the refusal when the list must stay."""
     reason = refusal(selected, previous, max_shrink)
-    if reason is None:
-        return
-    if not confirmed:
-        raise dg.Failure(f"refused to clear the list: {reason}. Re-run with `confirm: true` to clear anyway.",
-                         metadata={"selected": selected, "last_successful": previous or 0})
-    log.warning(f"clearing although {reason}: the run is confirmed")
+    if reason is not None and confirmed:
+        log.warning(f"clearing although {reason}: the run is confirmed")
+    result = dg.AssetCheckResult(
+        check_name=CHECK_NAME, passed=reason is None or confirmed, severity=dg.AssetCheckSeverity.ERROR,
+        description=f"{'confirmed despite: ' if confirmed else 'refused: '}{reason}" if reason else "within the limits",
+        metadata={"selected": selected, "last_successful": previous or 0, "confirmed": confirmed})
+    return result, reason if not confirmed else None

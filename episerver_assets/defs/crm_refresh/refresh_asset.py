@@ -8,7 +8,7 @@ from ...pools import CAMPAIGN_SOAP
 from ...warehouse import WarehouseResource
 from ..crm.contacts import CONTACTS_KEY, contacts
 from .config import RecipientListRefreshConfig
-from .guard import check_before_clear, last_successful_count
+from .guard import CHECK_NAME, clear_check, last_successful_count
 from .results import code_counts, record_refresh
 from .selection import select_recipients
 from .suppressions_asset import GROUP, OWNER, SUPPRESSIONS_KEY, load_matcher
@@ -32,26 +32,32 @@ def _require_fields(client: CampaignSoapClient, list_id: int, field_names: list[
     owners=[OWNER],
     pool=CAMPAIGN_SOAP,
     metadata={"dagster/table_name": refresh_results.fullname},
+    check_specs=[dg.AssetCheckSpec(
+        CHECK_NAME, asset=REFRESH_KEY, blocking=True,
+        description="Evaluated before `clear`: refuses an empty selection or one that shrank more than "
+                    "max_shrink against the last successful refresh, unless the run config confirms it.")],
 )
 def recipient_list_refresh(
     context: dg.AssetExecutionContext, config: RecipientListRefreshConfig, warehouse: WarehouseResource,
     soap: CampaignSoapResource,
-) -> dg.MaterializeResult:
+):
     """**CRM full refresh** (seed 003): the CRM recipients of exactly one opt-in, with the technical
     fields opt-in id, description, media type, entity type and entity id, minus every suppressed
     address, replace the recipient list: `clear`, then `addAll3` in batches. Refuses to clear when the
     selection is empty or shrank beyond `max_shrink` against the last successful refresh unless the
-    run is confirmed. Rows Campaign did not add (code 1-7) go to `crm_refresh.refresh_results`."""
+    run is confirmed (the blocking check `safe_to_clear`, evaluated before `clear`). Rows Campaign did
+    not add (code 1-7) go to `crm_refresh.refresh_results`."""
     warehouse.ensure_table(contacts, suppressions, refresh_runs, refresh_results)
     selection = select_recipients(warehouse, config, load_matcher(warehouse))
     previous = last_successful_count(warehouse, config.recipient_list_id)
-    try:
-        check_before_clear(len(selection.records), previous, config.max_shrink, config.confirm, context.log)
-    except dg.Failure as refused:
+    check, refused = clear_check(len(selection.records), previous, config.max_shrink, config.confirm, context.log)
+    yield check
+    if refused is not None:
+        message = f"refused to clear the list: {refused}. Re-run with `confirm: true` to clear anyway."
         notify(context, EventKind.CLEAR_REFUSED, {
-            "error": refused.description, "recipient_list_id": config.recipient_list_id,
+            "error": message, "recipient_list_id": config.recipient_list_id,
             "selected": len(selection.records), "last_successful": previous or 0})
-        raise
+        raise dg.Failure(message, metadata={"selected": len(selection.records), "last_successful": previous or 0})
 
     field_names = list(config.fields.values())
     with soap.client() as client:
@@ -62,7 +68,7 @@ def recipient_list_refresh(
                    selection.entities)
     context.log.info(f"list {config.recipient_list_id}: sent {summary.total}, added {summary.added}, "
                      f"rejected {summary.rejected} in {summary.batches} batches")
-    return dg.MaterializeResult(metadata={
+    yield dg.MaterializeResult(metadata={
         "recipient_list_id": config.recipient_list_id,
         "optin_id": selection.optin_id,
         "selected": summary.total,
