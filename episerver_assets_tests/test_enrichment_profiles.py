@@ -39,6 +39,8 @@ def _profiles(warehouse) -> dict[str, str | None]:
 
 def test_the_mapped_uuid_reaches_the_profiles_and_the_source_audience_drains(warehouse, sandbox, sandbox_env, caplog):
     caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore", "authlib"):  # the CLI quiets them process-wide when a test ran it
+        caplog.set_level(logging.DEBUG, logger=name)
     ensure_tables(warehouse)
     add_recipients(warehouse, *(recipient(77, f"r{i}", email, T0, T0) for i, email in enumerate(EMAILS)))
     _materialize(warehouse, user_profiles_asset)
