@@ -72,6 +72,7 @@ def test_a_body_trickled_past_the_deadline_gets_408_and_frees_the_connection(tmp
 
 def test_a_sender_leaving_mid_body_stores_nothing_and_logs_no_error(tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="episerver_assets.receiver")
     store_url = f"sqlite:///{tmp_path / 'landing.sqlite3'}"
     with running_receiver(receiver_config(store_url)) as (host, port):
         with socket.create_connection((host, port), timeout=GIVE_UP_SECONDS) as leaving:

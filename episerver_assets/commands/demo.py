@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..sandbox.generator import SCALES
@@ -121,10 +122,8 @@ def _load(args: argparse.Namespace, first: dt.date, last: dt.date, sandbox):
     warehouse = defs.resources["warehouse"]
     days = args.days
     title = f"loading {days} day{'s' if days != 1 else ''} {first} .. {last}"
-    with stage(title) as done, dg.DagsterInstance.get() as instance:
+    with stage(title) as done, dg.DagsterInstance.get() as instance, _quiet_logs():
         apply_pool_limits(instance, warehouse.dialect)
-        for name in ("dagster", "episerver_assets"):
-            logging.getLogger(name).setLevel(logging.WARNING)
         result = defs.resolve_job_def("closed_loop_job").execute_in_process(
             instance=instance,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
@@ -135,6 +134,20 @@ def _load(args: argparse.Namespace, first: dt.date, last: dt.date, sandbox):
         inbound = run_inbound(defs, instance, sandbox, {LAUNCHED_BY_TAG: "demo"}, args.seed, args.scale)
         inbound.results += run_outbound(defs, instance, {LAUNCHED_BY_TAG: "demo"}).results
     return result, inbound, warehouse
+
+
+@contextmanager
+def _quiet_logs():
+    """Progress lines only: Dagster's and our own INFO lines stay out of the demo's output, for its duration."""
+    loggers = [logging.getLogger(name) for name in ("dagster", "episerver_assets")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _rows_loaded(result) -> int:
