@@ -98,3 +98,15 @@ def client_key(tmp_path):
     path = tmp_path / "client_ed25519"
     path.write_bytes(key.export_private_key("openssh"))
     return path, key.export_public_key("openssh").decode()
+
+
+@pytest.fixture(autouse=True)
+def _restored_environment():
+    """Every test ends with the environment it started with. `monkeypatch` restores only what it set; the
+    demo, run in process by some tests, points os.environ at its own sandbox and keys (as a command may),
+    which would otherwise reach every later test (a PGP public key made later sends encrypt)."""
+    saved = dict(os.environ)
+    yield
+    if dict(os.environ) != saved:
+        os.environ.clear()
+        os.environ.update(saved)
