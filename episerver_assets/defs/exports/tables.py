@@ -103,7 +103,10 @@ POSTGRESQL_INDEXES = (
     f"CREATE UNIQUE INDEX IF NOT EXISTS row_failures_by_key ON {row_failures.fullname} (export, recipient_id)",
     f"CREATE INDEX IF NOT EXISTS plan_rows_by_plan ON {plan_rows.fullname} (plan_id, recipient_id)",
     f"CREATE INDEX IF NOT EXISTS sync_results_by_plan ON {sync_results.fullname} (plan_id, recipient_id)",
+    f"CREATE INDEX IF NOT EXISTS in_flight_by_plan ON {in_flight.fullname} (plan_id, recipient_id)",
 )
+"""Apply pages through a plan's rows with anti-joins on results and in-flight marks: without these
+indexes PostgreSQL scans both tables per page (a 1 M-row apply stalled for minutes on one page)."""
 
 
 def ensure_export_tables(warehouse) -> None:
