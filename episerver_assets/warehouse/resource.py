@@ -98,13 +98,18 @@ class WarehouseResource(dg.ConfigurableResource):
         finally:
             connection.close()
 
-    def ensure_table(self, *tables: sa.Table) -> None:
-        """Create the tables (and their schemas) that do not exist; safe to call from concurrent runs."""
+    @contextmanager
+    def ddl(self):
+        """A transaction for CREATE ... IF NOT EXISTS statements, safe from concurrent runs: two sessions'
+        statements can both pass the check and collide on PostgreSQL's catalog, so one at a time there."""
         with self.begin() as connection:
             if connection.dialect.name == "postgresql":
-                # Two sessions' CREATE ... IF NOT EXISTS can both pass the check and collide on the
-                # catalog's unique index: one DDL transaction at a time.
                 lock_partition_on_server(connection, "warehouse tables", "DDL", self.partition_lock_timeout_seconds)
+            yield connection
+
+    def ensure_table(self, *tables: sa.Table) -> None:
+        """Create the tables (and their schemas) that do not exist; safe to call from concurrent runs."""
+        with self.ddl() as connection:
             for schema in sorted({t.schema for t in tables if t.schema}):
                 connection.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
             for table in tables:

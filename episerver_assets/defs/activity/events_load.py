@@ -33,7 +33,7 @@ class DayWritten:
 def ensure_activity_tables(warehouse: WarehouseResource) -> None:
     warehouse.ensure_table(episerver_activity, episerver_activity_rejects)
     if warehouse.dialect == "postgresql":
-        with warehouse.begin() as connection:
+        with warehouse.ddl() as connection:
             connection.execute(sa.schema.CreateIndex(event_date_index, if_not_exists=True))
 
 

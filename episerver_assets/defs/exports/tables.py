@@ -112,6 +112,6 @@ indexes PostgreSQL scans both tables per page (a 1 M-row apply stalled for minut
 def ensure_export_tables(warehouse) -> None:
     warehouse.ensure_table(*ALL_TABLES)
     if warehouse.dialect == "postgresql":
-        with warehouse.begin() as connection:
+        with warehouse.ddl() as connection:
             for statement in POSTGRESQL_INDEXES:
                 connection.execute(sa.text(statement))

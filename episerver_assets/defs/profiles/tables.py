@@ -13,7 +13,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ...warehouse import WarehouseResource
-from ...warehouse.partition_lock import lock_partition_on_server
 from ..activity.activity_tables import episerver_activity
 from ..campaign.recipient_tables import episerver_recipients
 from ..closed_loop.schemas import RESPONSE_TABLES
@@ -144,7 +143,6 @@ def ensure_profile_tables(warehouse: WarehouseResource) -> None:
     warehouse.ensure_table(episerver_activity, episerver_recipients, *map(closed_loop_table, CLOSED_LOOP_TABLES),
                            *STATE_TABLES, user_profiles)
     if warehouse.dialect == "postgresql":
-        with warehouse.begin() as connection:
-            lock_partition_on_server(connection, "warehouse tables", "DDL", warehouse.partition_lock_timeout_seconds)
+        with warehouse.ddl() as connection:
             for statement in POSTGRESQL_INDEXES:
                 connection.execute(sa.text(statement))
