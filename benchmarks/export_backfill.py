@@ -1,7 +1,7 @@
 """An audience export (`exports/<name>_plan` + `_apply`) backfilling a large audience, then small changes.
 
     .venv/bin/python benchmarks/export_backfill.py [--members 1000000] [--engines duckdb postgresql]
-        [--postgres-url URL] [--threads 1 4 10 20 40] [--sweep-requests 100] [--index-in-flight]
+        [--postgres-url URL] [--threads 1 4 10 20 40] [--sweep-requests 100]
 
 The sandbox's REST app runs in a child process (`activation_sandbox.py`). Per engine: N members of one
 audience go straight into `audiences.audience_members` (Arrow bulk load; profiles stay empty) and an
@@ -13,9 +13,6 @@ at the best count right before each engine's product run. The product: plan (con
 backfill) and apply through `dg.materialize`; both lists are checked against the expected recipients
 (count and digest of sorted id + membership value). Then a 1% change (N/200 exits, whose membership
 field is cleared, and N/200 entries: N/100 changed rows) and a 0.1% change, each planned and applied and checked the same way.
---index-in-flight is a what-if for PostgreSQL: an index on exports.in_flight (plan_id, recipient_id), which
-the product does not create, so that the apply's page queries (NOT EXISTS in flight) cannot degrade
-into one scan of in_flight per plan row.
 """
 
 from __future__ import annotations
@@ -122,12 +119,6 @@ class ExportBench:
         self.expected = {address(i): AUDIENCE_NAME for i in range(members)}
         self.next_member = members
 
-    def index_in_flight(self) -> None:
-        ensure_export_tables(self.warehouse)
-        with self.warehouse.begin() as connection:
-            connection.execute(sa.text(f"CREATE INDEX IF NOT EXISTS in_flight_by_plan ON {in_flight.fullname} "
-                                       "(plan_id, recipient_id)"))
-
     def load_members(self) -> float:
         ensure_profile_tables(self.warehouse)
         self.warehouse.ensure_table(audience_members, suppressions)
@@ -188,7 +179,7 @@ def report_step(label: str, seconds: float, rows: int, backfill_seconds: float |
 
 
 def run_engine(name: str, url: str, sandbox: ChildSandbox, rest: CampaignRestResource, bodies: list[bytes],
-               threads: int, list_id: int, scratch: Path, members: int, index_in_flight: bool) -> None:
+               threads: int, list_id: int, scratch: Path, members: int) -> None:
     print(f"{name}: load average {load_average()}", flush=True)
     reference_list = list_id + 10_000
     seconds = send_reference(sandbox, reference_list, bodies, threads)
@@ -199,9 +190,6 @@ def run_engine(name: str, url: str, sandbox: ChildSandbox, rest: CampaignRestRes
     sandbox.drop_list(reference_list)
 
     sandbox.create_list(list_id, LIST_FIELDS)
-    if index_in_flight and "postgresql" in url:
-        bench.index_in_flight()
-        print("  what-if: exports.in_flight indexed on (plan_id, recipient_id)")
     print(f"  members bulk-loaded into {audience_members.fullname} in {bench.load_members():.2f} s", flush=True)
     watch = Stopwatch(*TIMED)
     try:
@@ -245,7 +233,6 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", choices=["duckdb", "postgresql"], default=["duckdb", "postgresql"])
     parser.add_argument("--postgres-url", default=os.environ.get("EPISERVER_TEST_POSTGRES_URL"))
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4, 10, 20, 40])
-    parser.add_argument("--index-in-flight", action="store_true", help="what-if: index exports.in_flight (PostgreSQL)")
     parser.add_argument("--sweep-requests", type=int, default=100, help="requests per thread count in the sweep")
     args = parser.parse_args()
     if args.members % BATCH or args.members < 2 * BATCH:
@@ -272,7 +259,7 @@ def main() -> None:
                         args.postgres_url = server.start()
                     url = args.postgres_url
                 run_engine("DuckDB" if engine == "duckdb" else "PostgreSQL", url, sandbox, rest, bodies, threads,
-                           900_000 + number, Path(scratch), args.members, args.index_in_flight)
+                           900_000 + number, Path(scratch), args.members)
         finally:
             if server is not None:
                 server.stop()
