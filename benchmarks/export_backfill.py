@@ -45,7 +45,6 @@ from episerver_assets.defs.crm_refresh.tables import suppressions  # noqa: E402
 from episerver_assets.defs.exports import apply_record, apply_run, plan_asset  # noqa: E402
 from episerver_assets.defs.exports.apply_asset import build_apply_asset  # noqa: E402
 from episerver_assets.defs.exports.config import Export  # noqa: E402
-from episerver_assets.defs.exports.tables import ensure_export_tables, in_flight  # noqa: E402
 from episerver_assets.defs.profiles.tables import ensure_profile_tables  # noqa: E402
 from episerver_assets.pools import rest_share_per_step  # noqa: E402
 from episerver_assets.warehouse import WarehouseResource  # noqa: E402
