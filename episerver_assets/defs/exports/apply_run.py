@@ -48,21 +48,35 @@ def _rows(warehouse: WarehouseResource, export: Export, plan_id: str, action: st
 
 
 def _pages(warehouse: WarehouseResource, export: Export, plan_id: str, action: str) -> Iterator[list[PlannedRow]]:
-    """The action's rows without a result, a page at a time (by recipient id), so memory stays flat."""
+    """The action's rows without a result, a page at a time (by recipient id), so memory stays flat.
+
+    A page is read by its index alone and the ids already recorded or in flight in its id range are
+    dropped after: an anti-join per page let PostgreSQL pick a plan from statistics taken while the
+    results table was still empty, rescanning it per row (5 s a page at 200,000 rows)."""
     after = None
-    while page := _rows(warehouse, export, plan_id, action, _without_result(plan_id), after, PAGE_ROWS):
-        yield page
+    while page := _rows(warehouse, export, plan_id, action, sa.true(), after, PAGE_ROWS):
+        done = _handled_ids(warehouse, export, plan_id, after, page[-1].recipient_id)
+        if rows := [row for row in page if row.recipient_id not in done]:
+            yield rows
         after = page[-1].recipient_id
+
+
+def _handled_ids(warehouse: WarehouseResource, export: Export, plan_id: str, after: str | None,
+                 last: str) -> set[str]:
+    """Ids of the plan in (after, last] that have a result or are in flight."""
+    def between(table: sa.Table) -> sa.Select:
+        query = sa.select(table.c.recipient_id).where(
+            table.c.plan_id == plan_id, table.c.export == export.name, table.c.recipient_id <= last)
+        return query.where(table.c.recipient_id > after) if after is not None else query
+
+    with warehouse.begin() as connection:
+        return set(connection.execute(sa.union_all(between(sync_results), between(in_flight))).scalars())
 
 
 def _same_row(table: sa.Table, plan_id: str) -> sa.Exists:
     return sa.select(table.c.recipient_id).where(
         table.c.plan_id == plan_id, table.c.export == plan_rows.c.export,
         table.c.recipient_id == plan_rows.c.recipient_id).exists()
-
-
-def _without_result(plan_id: str) -> sa.ColumnElement[bool]:
-    return sa.and_(~_same_row(sync_results, plan_id), ~_same_row(in_flight, plan_id))
 
 
 def _recover(client: CampaignRestClient, warehouse: WarehouseResource, export: Export, plan_id: str,
