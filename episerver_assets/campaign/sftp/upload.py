@@ -58,11 +58,13 @@ class RestartableUpload:
         """Write, verify and rename; returns the attributes of the final remote file."""
         if self._rename_sent:
             return self._resolve_interrupted_rename(sftp)
-        self._write_temporary(sftp)
+        written = self._write_temporary(sftp)
         self._rename(sftp)
-        return self._verified(sftp, self.final_path)
+        # The verified bytes are what the rename moved; the final file is not stat-ed again, since the
+        # server may take it away (import it) the moment it appears.
+        return written
 
-    def _write_temporary(self, sftp: paramiko.SFTPClient) -> None:
+    def _write_temporary(self, sftp: paramiko.SFTPClient) -> paramiko.SFTPAttributes:
         progress = TransferProgress("upload", self.final_path, self.size)
         with self.local_path.open("rb") as source, sftp.open(self.temp_path, "wb") as target:
             # Pipelined writes do not wait for each reply; close() collects them and raises errors.
@@ -70,8 +72,9 @@ class RestartableUpload:
             while chunk := source.read(WRITE_SIZE):
                 target.write(chunk)
                 progress.add(len(chunk))
-        self._verified(sftp, self.temp_path)
+        written = self._verified(sftp, self.temp_path)
         progress.finish()
+        return written
 
     def _verified(self, sftp: paramiko.SFTPClient, path: str) -> paramiko.SFTPAttributes:
         attrs = sftp.stat(path)
@@ -103,7 +106,7 @@ class RestartableUpload:
         temp = stat_or_none(sftp, self.temp_path)
         if temp is not None and temp.st_size == self.size:
             self._rename(sftp)
-            return self._verified(sftp, self.final_path)
+            return temp
         raise CampaignSftpError(
             "upload",
             self.final_path,
