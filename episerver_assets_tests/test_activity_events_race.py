@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import multiprocessing
 
 import sqlalchemy as sa
 
@@ -14,6 +13,8 @@ from episerver_assets.defs.activity.events_batch import DayWindow
 from episerver_assets.defs.activity.events_run import consume
 from episerver_assets.receiver.landing_store import landed_requests, open_landing_store
 from episerver_assets.warehouse import WarehouseResource
+
+from .process_race import race
 
 DAYS = [dt.date(2026, 2, 1) + dt.timedelta(days=offset) for offset in range(3)]
 WINDOW = DayWindow(dt.date(2026, 1, 1), dt.date(2026, 3, 1))
@@ -55,15 +56,7 @@ def test_two_processes_adding_the_same_requests_store_each_event_once(warehouse_
         ranges.append((min(ids) - 1, max(ids)))
     store.dispose()
 
-    context = multiprocessing.get_context("spawn")
-    start, results = context.Barrier(2), context.Queue()
-    workers = [context.Process(target=_consumer, args=(warehouse_url, store_url, ranges, start, results))
-               for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    outcomes = [results.get(timeout=300) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=60)
+    outcomes = race(_consumer, warehouse_url, store_url, ranges)
 
     assert outcomes == ["ok", "ok"]
     warehouse = WarehouseResource(url=warehouse_url)

@@ -3,7 +3,6 @@ once and record each entry once, on both engines: the recompute holds the audien
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import Counter
 
 from episerver_assets.defs.audiences.config import load_audiences
@@ -11,6 +10,7 @@ from episerver_assets.defs.profiles.tables import user_profiles
 from episerver_assets.warehouse import WarehouseResource
 
 from .audiences_support import at, ensure_tables, members, profile, replace_rows, write_audiences
+from .process_race import race
 
 PEOPLE, ROUNDS = 300, 3
 AUDIENCES = """\
@@ -40,14 +40,7 @@ def test_two_processes_recomputing_at_once_keep_each_member_and_entry_once(wareh
                                             for n in range(PEOPLE)])
     path = write_audiences(tmp_path, AUDIENCES)
 
-    context = multiprocessing.get_context("spawn")
-    start, results = context.Barrier(2), context.Queue()
-    workers = [context.Process(target=_recompute, args=(warehouse_url, str(path), start, results)) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    outcomes = [results.get(timeout=300) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=60)
+    outcomes = race(_recompute, warehouse_url, str(path))
 
     assert outcomes == ["ok", "ok"]
     expected = {("openers", f"user{n}@example.com") for n in range(PEOPLE) if n % 2} | \

@@ -3,10 +3,10 @@ row once, on both engines: the export's lock makes the second wait and then find
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import Counter
 
 from .exports_support import ExportWorld, person
+from .process_race import race
 
 MEMBERS = 60
 
@@ -41,14 +41,7 @@ def test_two_processes_applying_one_plan_send_each_row_once(sandbox, sandbox_env
     world.people(*(person(n, opens=1) for n in range(MEMBERS)))
     assert world.plan().success
 
-    context = multiprocessing.get_context("spawn")
-    start, results = context.Barrier(2), context.Queue()
-    workers = [context.Process(target=_apply, args=(warehouse_url, start, results)) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    outcomes = [results.get(timeout=300) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=60)
+    outcomes = race(_apply, warehouse_url)
 
     assert sorted(outcomes) == [("ok", 0), ("ok", MEMBERS)]
     from episerver_assets.defs.exports.tables import sync_results
