@@ -7,7 +7,7 @@ The sandbox's REST and SOAP apps run in a child process (`activation_sandbox.py`
 opt-in go into `crm.contacts` (Arrow bulk load), suppressions stay empty, and the refresh replaces an
 empty list that has the seed's technical fields (the sandbox's CRM refresh list fields).
 Reference, same run: the product's own selection turned into the same addAll3 batches (the product's
-batch size), rendered once as SOAP envelopes on one session and posted with bare httpx to other empty
+batch size), rendered once as SOAP envelopes on one session (the product's builder, byte for byte zeep's) and posted with bare httpx to other empty
 lists: a thread sweep on --sweep-requests batches picks the best count, then the full reference runs at
 that count before the product and with one thread (sequential, as the product sends) after it. Every
 list is checked against the expected recipients (count and digest of sorted id + entity id).
@@ -35,6 +35,7 @@ from activation_sandbox import (  # noqa: E402
     CLIENT_ID, PASSWORD, USER, ChildSandbox, Stopwatch, digest, load_average, peak_rss_mib, send_all,
 )
 from episerver_assets.campaign.soap import CampaignSoapResource  # noqa: E402
+from episerver_assets.campaign.soap import add_all3, add_all3_wire  # noqa: E402
 from episerver_assets.campaign.soap.add_all3 import batches  # noqa: E402
 from episerver_assets.campaign.soap.caller import SoapCaller  # noqa: E402
 from episerver_assets.campaign.soap.client import CampaignSoapClient  # noqa: E402
@@ -54,8 +55,9 @@ OPTIN_ID, PRODUCT_LIST, CHECK_FIELD = 9_100_000, 700_000, "entity-id"
 PLACEHOLDER_LIST = 987_654_321
 TIMED = [(refresh_asset, "select_recipients", "selection (warehouse)"), (refresh_asset, "_require_fields", "list fields"),
          (CampaignSoapClient, "clear", "clear"), (CampaignSoapClient, "add_all3", "addAll3 total"),
-         (SoapCaller, "envelope", "  render envelope (zeep)"), (SoapCaller, "_post_with_retries", "  post (wire + sandbox)"),
-         (SoapCaller, "_parse", "  parse reply (zeep)"), (refresh_asset, "record_refresh", "record results")]
+         (add_all3, "build_envelope", "  build envelopes"), (SoapCaller, "_post_with_retries", "  post (wire + sandbox)"),
+         (add_all3_wire, "parse_codes", "  parse replies (lxml)"), (SoapCaller, "_parse", "  parse replies (zeep)"),
+         (refresh_asset, "record_refresh", "record results")]
 """What the product's time is split into (the indented ones are inside addAll3)."""
 SOAP_HEADERS = {"SOAPAction": '""', "Content-Type": "text/xml; charset=utf-8"}
 
@@ -100,8 +102,8 @@ class Reference:
     def render(self) -> None:
         """clear, then one addAll3 per batch, as the product's caller renders them (for a placeholder list)."""
         self.rendered = [self._render("clear", PLACEHOLDER_LIST)]
-        for batch in batches(self.records, self.fields, self.batch_size):
-            self.rendered.append(self._render("addAll3", PLACEHOLDER_LIST, 0, *batch.arguments))
+        for batch in batches(self.records, self.fields, self.batch_size, PLACEHOLDER_LIST):
+            self.rendered.append(batch.envelope.render(self.session_id))
         placeholder = f">{PLACEHOLDER_LIST}<".encode()
         if any(envelope.count(placeholder) != 1 for envelope in self.rendered):
             raise RuntimeError("the placeholder list id is not found exactly once in each envelope")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from ..errors import CampaignError
-from .encoding import SoapArray, string_array, string_matrix, wire_text
+from .add_all3_wire import AddAll3Envelope, Column, build_envelope
 
 logger = logging.getLogger(__name__)
 
@@ -88,40 +88,45 @@ class AddAll3Summary:
 
 
 @dataclass(frozen=True)
+class RecipientColumns:
+    """Recipients as columns, the shape a warehouse query returns: one value per recipient in each."""
+
+    recipient_ids: Sequence[str]
+    addresses: Sequence[str]
+    attributes: Mapping[str, Sequence[object]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.recipient_ids)
+
+
+@dataclass(frozen=True)
 class AddAll3Batch:
-    """The array arguments of one addAll3 call."""
+    """One addAll3 call: the recipient ids it sends, in order, and its envelope."""
 
-    recipient_ids: list[str]
-    arguments: tuple[SoapArray, SoapArray, SoapArray, SoapArray]
+    recipient_ids: Sequence[str]
+    envelope: AddAll3Envelope
 
 
-def batches(
-    recipients: Iterable[RecipientRecord], attribute_names: Sequence[str], size: int
-) -> Iterator[AddAll3Batch]:
-    """Cut the recipients into batches of `size` and build each batch's four arrays."""
-    if size < 1:
-        raise ValueError("batch size must be at least 1")
-    names = list(attribute_names)
+def _chunks(recipients: Iterable[RecipientRecord] | RecipientColumns, names: Sequence[str],
+            size: int) -> Iterator[tuple[Sequence[str], Sequence[str], list[Column]]]:
+    if isinstance(recipients, RecipientColumns):
+        missing = [None] * len(recipients)
+        for start in range(0, len(recipients), size):
+            end = start + size
+            columns = [Column(n, recipients.attributes.get(n, missing)[start:end]) for n in names]
+            yield recipients.recipient_ids[start:end], recipients.addresses[start:end], columns
+        return
     iterator = iter(recipients)
     while chunk := list(islice(iterator, size)):
-        ids = [str(r.recipient_id) for r in chunk]
-        rows = [[r.attributes.get(name) for name in names] for r in chunk]
-        for record, row in zip(chunk, rows):
-            _check_xml_safe(record, names, row)
-        addresses = string_array(r.address for r in chunk)
-        yield AddAll3Batch(ids, (string_array(ids), addresses, string_array(names), string_matrix(rows)))
+        columns = [Column(n, [r.attributes.get(n) for r in chunk]) for n in names]
+        yield [str(r.recipient_id) for r in chunk], [r.address for r in chunk], columns
 
 
-def _check_xml_safe(record: RecipientRecord, names: Sequence[str], row: Sequence[object]) -> None:
-    """Fail before sending when a value holds characters XML 1.0 cannot carry (e.g. NUL)."""
-    for label, value in [("recipient id", record.recipient_id), ("address", record.address), *zip(names, row)]:
-        text = wire_text(value)
-        if text is not None and any(_forbidden(ch) for ch in text):
-            raise CampaignError(
-                f"recipient {record.recipient_id!r}: {label} contains a character XML 1.0 cannot carry"
-            )
-
-
-def _forbidden(ch: str) -> bool:
-    code = ord(ch)
-    return (code < 0x20 and ch not in "\t\n\r") or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF)
+def batches(recipients: Iterable[RecipientRecord] | RecipientColumns, attribute_names: Sequence[str], size: int,
+            list_id: int, optin_process_id: int = 0) -> Iterator[AddAll3Batch]:
+    """Cut the recipients into batches of `size` and render each batch's envelope (refusing values
+    XML cannot carry before anything is sent)."""
+    if size < 1:
+        raise ValueError("batch size must be at least 1")
+    for ids, addresses, columns in _chunks(recipients, list(attribute_names), size):
+        yield AddAll3Batch(ids, build_envelope(list_id, optin_process_id, ids, addresses, columns))

@@ -1,5 +1,9 @@
 """One SOAP call on the wire: render with zeep, add the arrays, post, retry safe failures, parse.
 
+A `PreparedCall` argument (addAll3's batches) replaces zeep on both ends: it renders its own envelope
+and reads its own reply; any reply it does not recognise (a fault, an error page) goes through zeep
+as every other call's, so the errors stay the same.
+
 Retries cover only failures that cannot have changed anything on the server (the connection was
 never made) or calls that are safe to repeat (`idempotent=True`): a timed-out `addAll3` may already
 have added its batch, and repeating it would report those recipients as "already in list".
@@ -8,6 +12,7 @@ have added its batch, and repeating it would report those recipients as "already
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 
 import requests
 from lxml import etree
@@ -29,6 +34,18 @@ _HEADERS = {"SOAPAction": '""', "Content-Type": "text/xml; charset=utf-8"}
 _RETRYABLE_STATUS = {502, 503, 504}
 
 
+class PreparedCall(ABC):
+    """The last argument of a call whose envelope and reply are handled without zeep."""
+
+    @abstractmethod
+    def render(self, *leading: object) -> bytes:
+        """The whole envelope, given the arguments before this one (the session id)."""
+
+    @abstractmethod
+    def parse(self, content: bytes) -> object | None:
+        """The result of a 200 reply, or None to leave the reply to zeep."""
+
+
 class SoapCaller:
     """Posts operations of the Campaign web services found under `soap_url`."""
 
@@ -47,8 +64,16 @@ class SoapCaller:
     def call(self, service: str, operation: str, *args: object, idempotent: bool) -> object:
         """Call `service.operation(*args)`; `SoapArray` arguments travel as soapenc arrays."""
         loaded = self.service(service)
-        envelope = self.envelope(loaded, operation, args)
+        prepared = args[-1] if args and isinstance(args[-1], PreparedCall) else None
+        if prepared is None:
+            envelope = self.envelope(loaded, operation, args)
+        else:
+            envelope = prepared.render(*args[:-1])
         reply = self._post_with_retries(loaded, operation, envelope, idempotent)
+        if prepared is not None and reply.status_code == 200:
+            result = prepared.parse(reply.content)
+            if result is not None:
+                return result
         return plain(self._parse(loaded, operation, reply))
 
     def envelope(self, loaded: LoadedService, operation: str, args: tuple[object, ...]) -> etree._Element:
@@ -59,13 +84,16 @@ class SoapCaller:
         return envelope
 
     def _post_with_retries(
-        self, loaded: LoadedService, operation: str, envelope: etree._Element, idempotent: bool
+        self, loaded: LoadedService, operation: str, envelope: etree._Element | bytes, idempotent: bool
     ) -> requests.Response:
         attempt = 1
         while True:
             retry_after = None
             try:
-                reply = self.transport.post_xml(loaded.address, envelope, dict(_HEADERS))
+                if isinstance(envelope, bytes):
+                    reply = self.transport.post(loaded.address, envelope, dict(_HEADERS))
+                else:
+                    reply = self.transport.post_xml(loaded.address, envelope, dict(_HEADERS))
             except requests.RequestException as error:
                 failure = self._connection_error(loaded, operation, error)
                 safe_to_repeat = idempotent or not failure.effect_unknown

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import requests
 
 from ..retry import RetryPolicy
-from .add_all3 import AddAll3Code, AddAll3Summary, RecipientRecord, batches
+from .add_all3 import AddAll3Code, AddAll3Summary, RecipientColumns, RecipientRecord, batches
 from .blocklist import SoapBlocklist
 from .caller import SoapCaller
 from .encoding import chunk_rows, string_array
@@ -104,17 +104,14 @@ class CampaignSoapClient:
     def add_all3(
         self,
         list_id: int,
-        recipients: Iterable[RecipientRecord],
+        recipients: Iterable[RecipientRecord] | RecipientColumns,
         attribute_names: Sequence[str],
         optin_process_id: int = 0,
     ) -> AddAll3Summary:
         """Add recipients in batches of `settings.batch_size`; return the codes counted per kind."""
         summary = AddAll3Summary()
-        for batch in batches(recipients, attribute_names, self.settings.batch_size):
-            codes = self._session.call(
-                "RpcRecipient", "addAll3", int(list_id), int(optin_process_id), *batch.arguments,
-                idempotent=False,
-            )
+        for batch in batches(recipients, attribute_names, self.settings.batch_size, list_id, optin_process_id):
+            codes = self._session.call("RpcRecipient", "addAll3", batch.envelope, idempotent=False)
             summary.record(batch.recipient_ids, codes or [])
             logger.info(
                 "addAll3 list %s batch %d: %d recipients, %d added so far",
