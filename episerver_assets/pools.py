@@ -20,13 +20,16 @@ CAMPAIGN_REST_CONNECTIONS = 40
 """Campaign allows 40 parallel REST connections per client ..."""
 CAMPAIGN_RECIPIENT_READS = 10
 """... and 10 concurrent recipient select/count calls; the pool's steps share both."""
+CAMPAIGN_SOAP_CONNECTIONS = 25
+"""Campaign allows 25 parallel SOAP connections per client."""
 
 
 def pool_limits(warehouse_dialect: str) -> dict[str, int]:
     """Steps allowed at once per pool.
 
     REST: 4 steps, each with a quarter of Campaign's per-client limits (`rest_share_per_step`).
-    SOAP: 2 steps of one connection each, far below Campaign's 25. SFTP: 2 sessions per account.
+    SOAP: 2 steps, each with up to half of Campaign's 25 connections (`soap_share_per_step`).
+    SFTP: 2 sessions per account.
     The embedded DuckDB file takes one writing process at a time; PostgreSQL takes many.
     """
     return {
@@ -41,6 +44,11 @@ def rest_share_per_step() -> tuple[int, int]:
     """(connections, recipient reads) each REST step may use, so the whole pool stays within Campaign's limits."""
     steps = pool_limits("duckdb")[CAMPAIGN_REST]
     return CAMPAIGN_REST_CONNECTIONS // steps, CAMPAIGN_RECIPIENT_READS // steps
+
+
+def soap_share_per_step() -> int:
+    """SOAP connections each step of the `campaign_soap` pool may hold (the CRM refresh's addAll3 batches)."""
+    return CAMPAIGN_SOAP_CONNECTIONS // pool_limits("duckdb")[CAMPAIGN_SOAP]
 
 
 def configured_warehouse_dialect() -> str:
