@@ -10,6 +10,8 @@ import requests
 
 from ..retry import RetryPolicy
 from .add_all3 import AddAll3Code, AddAll3Summary, RecipientColumns, RecipientRecord, batches
+from .add_all3_send import send_batches, widen_connection_pool
+from .add_all3_wire import AddAll3Envelope
 from .blocklist import SoapBlocklist
 from .caller import SoapCaller
 from .encoding import chunk_rows, string_array
@@ -107,17 +109,18 @@ class CampaignSoapClient:
         recipients: Iterable[RecipientRecord] | RecipientColumns,
         attribute_names: Sequence[str],
         optin_process_id: int = 0,
+        connections: int = 1,
     ) -> AddAll3Summary:
-        """Add recipients in batches of `settings.batch_size`; return the codes counted per kind."""
-        summary = AddAll3Summary()
-        for batch in batches(recipients, attribute_names, self.settings.batch_size, list_id, optin_process_id):
-            codes = self._session.call("RpcRecipient", "addAll3", batch.envelope, idempotent=False)
-            summary.record(batch.recipient_ids, codes or [])
-            logger.info(
-                "addAll3 list %s batch %d: %d recipients, %d added so far",
-                list_id, summary.batches, len(batch.recipient_ids), summary.added,
-            )
-        return summary
+        """Add recipients in batches of `settings.batch_size`, up to `connections` batches in flight;
+        return the codes counted per kind (recorded in batch order whatever the order of the replies)."""
+        widen_connection_pool(self._transport.session, connections)
+        self._caller.service("RpcRecipient")  # loaded once here, not by each thread
+
+        def send(envelope: AddAll3Envelope) -> object:
+            return self._session.call("RpcRecipient", "addAll3", envelope, idempotent=False)
+
+        chunks = batches(recipients, attribute_names, self.settings.batch_size, list_id, optin_process_id)
+        return send_batches(send, chunks, list_id, connections)
 
     def add(
         self, list_id: int, recipient: RecipientRecord, attribute_names: Sequence[str], optin_process_id: int = 0

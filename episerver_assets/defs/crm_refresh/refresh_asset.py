@@ -4,7 +4,7 @@ import dagster as dg
 
 from ...campaign.soap import CampaignSoapClient, CampaignSoapResource
 from ...notifications import EventKind, notify
-from ...pools import CAMPAIGN_SOAP
+from ...pools import CAMPAIGN_SOAP, soap_share_per_step
 from ...warehouse import WarehouseResource
 from ..crm.contacts import CONTACTS_KEY, contacts
 from .config import RecipientListRefreshConfig
@@ -63,7 +63,8 @@ def recipient_list_refresh(
     with soap.client() as client:
         _require_fields(client, config.recipient_list_id, field_names)
         client.clear(config.recipient_list_id)
-        summary = client.add_all3(config.recipient_list_id, selection.records, field_names, config.optin_process_id)
+        summary = client.add_all3(config.recipient_list_id, selection.records, field_names, config.optin_process_id,
+                                  connections=soap_share_per_step())
     record_refresh(warehouse, context.run.run_id, config.recipient_list_id, selection.optin_id, summary,
                    selection.entities)
     context.log.info(f"list {config.recipient_list_id}: sent {summary.total}, added {summary.added}, "
