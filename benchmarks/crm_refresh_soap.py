@@ -7,10 +7,11 @@ The sandbox's REST and SOAP apps run in a child process (`activation_sandbox.py`
 opt-in go into `crm.contacts` (Arrow bulk load), suppressions stay empty, and the refresh replaces an
 empty list that has the seed's technical fields (the sandbox's CRM refresh list fields).
 Reference, same run: the product's own selection turned into the same addAll3 batches (the product's
-batch size), rendered once as SOAP envelopes on one session (the product's builder, byte for byte zeep's) and posted with bare httpx to other empty
-lists: a thread sweep on --sweep-requests batches picks the best count, then the full reference runs at
-that count before the product and with one thread (sequential, as the product sends) after it. Every
-list is checked against the expected recipients (count and digest of sorted id + entity id).
+batch size), rendered once as SOAP envelopes on one session (the product's builder, byte for byte
+zeep's) and posted with bare httpx to other empty lists: a thread sweep on --sweep-requests batches
+picks the best count, then the full reference runs at that count before the product and with one
+thread (sequential) after it. Every list is checked against the expected recipients (count and
+digest of sorted id + entity id).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from episerver_assets.defs.crm_refresh.refresh_asset import recipient_list_refre
 from episerver_assets.defs.crm_refresh.selection import select_recipients  # noqa: E402
 from episerver_assets.defs.crm_refresh.tables import suppressions  # noqa: E402
 from episerver_assets.sandbox.generator.activation_lists import CRM_REFRESH_FIELDS  # noqa: E402
+from episerver_assets.pools import soap_share_per_step  # noqa: E402
 from episerver_assets.warehouse import WarehouseResource  # noqa: E402
 from episerver_assets.warehouse.bulk_load import load_arrow  # noqa: E402
 from episerver_assets_tests.postgres_server import ThrowawayPostgres, find_postgres_bin  # noqa: E402
@@ -96,7 +98,7 @@ class Reference:
         self.caller: SoapCaller = self.client._caller
         self.loaded = self.caller.service("RpcRecipient")
         selection = select_recipients(warehouse, config, SuppressionMatcher((), ()))
-        self.records, self.fields = selection.records, list(config.fields.values())
+        self.records, self.fields = selection.recipients, list(config.fields.values())
         self.batch_size = soap.batch_size
 
     def render(self) -> None:
@@ -198,7 +200,7 @@ def main() -> None:
                     envelopes = reference.envelopes(list_id)
                     if label == "after":
                         product_seconds, watch = run_product(sandbox, warehouse, soap, config)
-                        print(f"  product (one step, batches sent one after the other) {product_seconds:7.2f} s  "
+                        print(f"  product (one step, up to {soap_share_per_step()} batches in flight) {product_seconds:7.2f} s  "
                               f"{n / product_seconds:9,.0f} recipients/s  (load average {load_average()})")
                         for _, _, name in TIMED:
                             print(f"    {name:28} {watch.seconds[name]:7.2f} s  {watch.calls[name]:5} calls")

@@ -50,23 +50,23 @@ def recipient_list_refresh(
     warehouse.ensure_table(contacts, suppressions, refresh_runs, refresh_results)
     selection = select_recipients(warehouse, config, load_matcher(warehouse))
     previous = last_successful_count(warehouse, config.recipient_list_id)
-    check, refused = clear_check(len(selection.records), previous, config.max_shrink, config.confirm, context.log)
+    check, refused = clear_check(len(selection), previous, config.max_shrink, config.confirm, context.log)
     yield check
     if refused is not None:
         message = f"refused to clear the list: {refused}. Re-run with `confirm: true` to clear anyway."
         notify(context, EventKind.CLEAR_REFUSED, {
             "error": message, "recipient_list_id": config.recipient_list_id,
-            "selected": len(selection.records), "last_successful": previous or 0})
-        raise dg.Failure(message, metadata={"selected": len(selection.records), "last_successful": previous or 0})
+            "selected": len(selection), "last_successful": previous or 0})
+        raise dg.Failure(message, metadata={"selected": len(selection), "last_successful": previous or 0})
 
     field_names = list(config.fields.values())
     with soap.client() as client:
         _require_fields(client, config.recipient_list_id, field_names)
         client.clear(config.recipient_list_id)
-        summary = client.add_all3(config.recipient_list_id, selection.records, field_names, config.optin_process_id,
+        summary = client.add_all3(config.recipient_list_id, selection.recipients, field_names, config.optin_process_id,
                                   connections=soap_share_per_step())
-    record_refresh(warehouse, context.run.run_id, config.recipient_list_id, selection.optin_id, summary,
-                   selection.entities)
+    rejected = selection.entities(rid for ids in summary.recipient_ids.values() for rid in ids)
+    record_refresh(warehouse, context.run.run_id, config.recipient_list_id, selection.optin_id, summary, rejected)
     context.log.info(f"list {config.recipient_list_id}: sent {summary.total}, added {summary.added}, "
                      f"rejected {summary.rejected} in {summary.batches} batches")
     yield dg.MaterializeResult(metadata={
