@@ -1,8 +1,10 @@
-"""Record one sent batch in one transaction: per-row results, the ledger, the retry schedule, in-flight marks.
+"""Record sent batches in one transaction: per-row results, the ledger and the retry schedule together.
 
-Because the ledger changes in the same transaction as the results, a crash between batches loses
+Because the ledger changes in the same transaction as the results, a crash between transactions loses
 nothing and repeats nothing: the next apply sends only rows without a result, and checks the rows
-still marked in flight against Campaign instead of sending them again.
+marked in flight that have no result against Campaign instead of sending them again. So a mark need
+not go in the transaction that records its row: marks are dropped in bulk (`unmark`), which saves
+every batch a delete.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -18,87 +21,108 @@ from sqlalchemy.dialects import postgresql
 from ...warehouse.bulk_load import load_arrow
 from .apply_send import PlannedRow, RowOutcome
 from .config import Export
+from .ledger_rows import Columns, ledger_entry
 from .tables import in_flight, owned_members, row_failures, sync_results
 
 LEDGER_COLUMNS = ("added_by_us", "membership_sent", "first_sent_at")
+FAILURE_COLUMNS = ("attempts", "action", "payload")
 
 
-def _one_of(connection: sa.Connection, column: sa.Column, ids: list[str]) -> sa.ColumnElement[bool]:
-    """`column` among `ids`. PostgreSQL gets one array parameter: a thousand separate ones cost it about
-    60 ms per statement to parse and plan (benchmarks/export_backfill.py)."""
-    if connection.dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Text)))
-    return column.in_(ids)
+@dataclass(frozen=True)
+class Earlier:
+    """The ledger and retry-schedule rows of a page of plan rows, read with the page. They cannot change
+    before the rows are recorded: a plan has one row per recipient, and only recording that row writes
+    them while the apply holds the export's lock."""
+    ledger: dict[str, tuple]
+    failures: dict[str, tuple]
 
 
-def _by_id(connection: sa.Connection, table: sa.Table, export: Export, ids: list[str], *columns: str) -> dict:
-    query = (sa.select(table.c.recipient_id, *(table.c[c] for c in columns))
-             .where(table.c.export == export.name, _one_of(connection, table.c.recipient_id, ids)))
-    return {row[0]: row[1:] for row in connection.execute(query).all()}
+@dataclass(frozen=True)
+class SentBatch:
+    rows: Sequence[PlannedRow]
+    outcomes: Sequence[RowOutcome]
+    earlier: Earlier
+
+
+def one_of(column: sa.Column, ids: list[str]) -> sa.ColumnElement[bool]:
+    """`column` among `ids` as one list parameter: a thousand separate ones cost PostgreSQL about 60 ms per
+    statement to parse and plan, and DuckDB 10 to 20 ms (benchmarks/export_backfill.py)."""
+    return column == sa.any_(sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Text)))
+
+
+def earlier_state(connection: sa.Connection, export: Export, page_ids: sa.Select) -> Earlier:
+    """One lookup per page (a semi-join on the plan's rows), none per batch."""
+    def by_id(table: sa.Table, columns: tuple[str, ...]) -> dict[str, tuple]:
+        query = sa.select(table.c.recipient_id, *(table.c[c] for c in columns)).where(
+            table.c.export == export.name, table.c.recipient_id.in_(page_ids))
+        return {row[0]: tuple(row[1:]) for row in connection.execute(query)}
+
+    return Earlier(by_id(owned_members, LEDGER_COLUMNS), by_id(row_failures, FAILURE_COLUMNS))
 
 
 def _delete(connection: sa.Connection, table: sa.Table, export: Export, ids: list[str]) -> None:
     if ids:
-        connection.execute(table.delete().where(table.c.export == export.name,
-                                                _one_of(connection, table.c.recipient_id, ids)))
-
-
-def _ledger_row(export: Export, row: PlannedRow, outcome: RowOutcome, old: tuple | None, at: dt.datetime) -> dict:
-    was_ours, membership, first = old if old is not None else (False, None, at)
-    entry = {"export": export.name, "recipient_id": row.recipient_id, "email": row.email,
-             "added_by_us": bool(outcome.added_by_us or was_ours), "active": False,
-             "membership_sent": membership, "payload_sent": None, "first_sent_at": first, "last_sent_at": at,
-             "exited_at": at}
-    if row.action in ("add", "update"):
-        if export.membership_field:
-            entry["membership_sent"] = row.payload.get(export.membership_field)
-        entry.update(active=True, payload_sent=row.payload_text, exited_at=None)
-    elif row.action == "clear_membership":
-        entry["membership_sent"] = ""
-    elif row.action == "remove":
-        entry.update(added_by_us=False, membership_sent=None)
-    return entry
+        connection.execute(table.delete().where(table.c.export == export.name, one_of(table.c.recipient_id, ids)))
 
 
 def _retry_at(export: Export, attempt: int, at: dt.datetime) -> dt.datetime:
     return at + dt.timedelta(minutes=export.retry_backoff_minutes * 2 ** (attempt - 1))
 
 
-def record_batch(connection: sa.Connection, export: Export, plan_id: str, rows: Sequence[PlannedRow],
-                 outcomes: Sequence[RowOutcome], at: dt.datetime) -> Counter:
-    """Write the batch's results; returns the count per status."""
-    by_id = {o.recipient_id: o for o in outcomes}
-    ids = [r.recipient_id for r in rows]
-    failures = _by_id(connection, row_failures, export, ids, "attempts", "action", "payload")
-    ledger = _by_id(connection, owned_members, export, ids, *LEDGER_COLUMNS)
-    results, entries, rejected = [], [], []
-    for row in rows:
-        outcome = by_id[row.recipient_id]
-        earlier = failures.get(row.recipient_id)
-        same_change = earlier is not None and (earlier[1], earlier[2]) == (row.action, row.payload_text)
-        attempt = earlier[0] + 1 if same_change else 1
-        if outcome.ok:
-            status = "retried" if attempt > 1 else "sent"
-            entries.append(_ledger_row(export, row, outcome, ledger.get(row.recipient_id), at))
-        else:
-            status = "permanent" if attempt >= export.max_attempts else "rejected"
-            rejected.append({"export": export.name, "recipient_id": row.recipient_id, "action": row.action,
-                             "payload": row.payload_text, "attempts": attempt,
-                             "next_attempt_at": _retry_at(export, attempt, at), "permanent": status == "permanent",
-                             "reason": outcome.reason})
-        results.append({"plan_id": plan_id, "export": export.name, "recipient_id": row.recipient_id,
-                        "action": row.action, "status": status, "reason": None if outcome.ok else outcome.reason,
-                        "attempt": attempt, "recorded_at": at})
-    _delete(connection, owned_members, export, [e["recipient_id"] for e in entries])
-    _delete(connection, row_failures, export, ids)
-    for table, records in ((owned_members, entries), (row_failures, rejected), (sync_results, results)):
-        if records:
-            load_arrow(connection, table, pa.Table.from_pylist(records))
-    connection.execute(in_flight.delete().where(in_flight.c.plan_id == plan_id, in_flight.c.export == export.name,
-                                                _one_of(connection, in_flight.c.recipient_id, ids)))
-    return Counter(r["status"] for r in results)
+def record_batches(connection: sa.Connection, export: Export, plan_id: str, batches: Sequence[SentBatch],
+                   at: dt.datetime) -> Counter:
+    """Write the batches' results (inside the caller's transaction); returns the count per status."""
+    results, entries, rejected = Columns(), Columns(), Columns()
+    replaced, retried = [], []
+    for batch in batches:
+        by_id = {o.recipient_id: o for o in batch.outcomes}
+        for row in batch.rows:
+            outcome, rid = by_id[row.recipient_id], row.recipient_id
+            earlier = batch.earlier.failures.get(rid)
+            if earlier is not None:
+                retried.append(rid)
+            same_change = earlier is not None and (earlier[1], earlier[2]) == (row.action, row.payload_text)
+            attempt = earlier[0] + 1 if same_change else 1
+            if outcome.ok:
+                status = "retried" if attempt > 1 else "sent"
+                old = batch.earlier.ledger.get(rid)
+                if old is not None:
+                    replaced.append(rid)
+                entries.add(**ledger_entry(export, row, outcome, old, at))
+            else:
+                status = "permanent" if attempt >= export.max_attempts else "rejected"
+                rejected.add(recipient_id=rid, action=row.action, payload=row.payload_text, attempts=attempt,
+                             next_attempt_at=_retry_at(export, attempt, at), permanent=status == "permanent",
+                             reason=outcome.reason)
+            results.add(recipient_id=rid, action=row.action, status=status,
+                        reason=None if outcome.ok else outcome.reason, attempt=attempt)
+    _delete(connection, owned_members, export, replaced)
+    _delete(connection, row_failures, export, retried)
+    common = {"export": export.name}
+    for table, columns, constant in ((owned_members, entries, common), (row_failures, rejected, common),
+                                     (sync_results, results, {**common, "plan_id": plan_id, "recorded_at": at})):
+        if columns.rows:
+            load_arrow(connection, table, columns.table(table, constant))
+    return Counter(results.values("status"))
 
 
 def mark_in_flight(connection: sa.Connection, export: Export, plan_id: str, rows: Sequence[PlannedRow]) -> None:
-    load_arrow(connection, in_flight, pa.Table.from_pylist(
-        [{"plan_id": plan_id, "export": export.name, "recipient_id": r.recipient_id} for r in rows]))
+    load_arrow(connection, in_flight, pa.table({
+        "plan_id": pa.array([plan_id] * len(rows), pa.string()), "export": [export.name] * len(rows),
+        "recipient_id": [r.recipient_id for r in rows]}))
+
+
+def unmark(connection: sa.Connection, export: Export, plan_id: str, unsent: Sequence[PlannedRow] = ()) -> None:
+    """Drop the marks of rows that have a result, and of `unsent` rows (marked, never sent)."""
+    recorded = sa.select(sync_results.c.recipient_id).where(
+        sync_results.c.plan_id == plan_id, sync_results.c.export == export.name)
+    mine = sa.and_(in_flight.c.plan_id == plan_id, in_flight.c.export == export.name)
+    connection.execute(in_flight.delete().where(mine, in_flight.c.recipient_id.in_(recorded)))
+    if unsent:
+        connection.execute(in_flight.delete().where(mine, one_of(in_flight.c.recipient_id,
+                                                                 [r.recipient_id for r in unsent])))
+
+
+def unmark_all(connection: sa.Connection, export: Export, plan_id: str) -> None:
+    """After an apply that recorded every row it sent."""
+    connection.execute(in_flight.delete().where(in_flight.c.plan_id == plan_id, in_flight.c.export == export.name))

@@ -1,44 +1,35 @@
-"""Apply an export's latest plan: batches sent concurrently, each recorded as it completes.
+"""Apply an export's latest plan: batches sent concurrently, recorded on the warehouse's own thread.
 
 Order: removals, then adds, then updates and membership clears, then exits without a write. The
-rows of a batch are marked in flight before it is sent; its results, ledger changes and retry
-schedule commit together. Rows in flight from an apply that died are checked against Campaign
-first (`landed`) and recorded if they took effect, so they are not sent a second time.
+rows of a group of batches are marked in flight (committed) before any of them is sent; a batch's
+results, ledger changes and retry schedule commit together. Rows in flight from an apply that died
+(marked, without a result) are checked against Campaign first (`landed`) and recorded if they took
+effect, so they are not sent a second time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+import threading
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import suppress
 from dataclasses import dataclass, field
+from itertools import islice
 
 import sqlalchemy as sa
 
 from ...campaign.rest import CampaignRestClient
 from ...warehouse import WarehouseResource
-from .apply_record import mark_in_flight, record_batch
+from .apply_pages import Page, pages, rows
+from .apply_record import Earlier, SentBatch, earlier_state, mark_in_flight, record_batches, unmark, unmark_all
 from .apply_send import PlannedRow, RowOutcome, landed, send_batch
+from .apply_warehouse import HeldConnection, WarehouseThread
 from .config import Export
 from .tables import in_flight, plan_rows, sync_results
 
 ORDER = ("remove", "add", "update", "clear_membership", "forget")
-PAGE_ROWS = 20_000
-
-
-class HeldConnection:
-    """One connection for a whole apply, a transaction per unit of work: opening one costs about 77 ms on
-    DuckDB, and a batch takes two transactions (its in-flight marks, its results)."""
-
-    def __init__(self, connection: sa.Connection) -> None:
-        self._connection = connection
-
-    @contextmanager
-    def begin(self) -> Iterator[sa.Connection]:
-        with self._connection.begin():
-            yield self._connection
 
 
 @dataclass
@@ -47,44 +38,6 @@ class ApplyCounts:
     actions: Counter = field(default_factory=Counter)
     recovered: int = 0
     batches: int = 0
-
-
-def _rows(warehouse: HeldConnection, export: Export, plan_id: str, action: str,
-          where: sa.ColumnElement[bool], after: str | None = None, limit: int | None = None) -> list[PlannedRow]:
-    query = (sa.select(plan_rows.c.recipient_id, plan_rows.c.email, plan_rows.c.action, plan_rows.c.payload)
-             .where(plan_rows.c.plan_id == plan_id, plan_rows.c.export == export.name, plan_rows.c.action == action,
-                    where)
-             .order_by(plan_rows.c.recipient_id).limit(limit))
-    if after is not None:
-        query = query.where(plan_rows.c.recipient_id > after)
-    with warehouse.begin() as connection:
-        return [PlannedRow(*row) for row in connection.execute(query).all()]
-
-
-def _pages(warehouse: HeldConnection, export: Export, plan_id: str, action: str) -> Iterator[list[PlannedRow]]:
-    """The action's rows without a result, a page at a time (by recipient id), so memory stays flat.
-
-    A page is read by its index alone and the ids already recorded or in flight in its id range are
-    dropped after: an anti-join per page let PostgreSQL pick a plan from statistics taken while the
-    results table was still empty, rescanning it per row (5 s a page at 200,000 rows)."""
-    after = None
-    while page := _rows(warehouse, export, plan_id, action, sa.true(), after, PAGE_ROWS):
-        done = _handled_ids(warehouse, export, plan_id, after, page[-1].recipient_id)
-        if rows := [row for row in page if row.recipient_id not in done]:
-            yield rows
-        after = page[-1].recipient_id
-
-
-def _handled_ids(warehouse: HeldConnection, export: Export, plan_id: str, after: str | None,
-                 last: str) -> set[str]:
-    """Ids of the plan in (after, last] that have a result or are in flight."""
-    def between(table: sa.Table) -> sa.Select:
-        query = sa.select(table.c.recipient_id).where(
-            table.c.plan_id == plan_id, table.c.export == export.name, table.c.recipient_id <= last)
-        return query.where(table.c.recipient_id > after) if after is not None else query
-
-    with warehouse.begin() as connection:
-        return set(connection.execute(sa.union_all(between(sync_results), between(in_flight))).scalars())
 
 
 def _same_row(table: sa.Table, plan_id: str) -> sa.Exists:
@@ -96,14 +49,21 @@ def _same_row(table: sa.Table, plan_id: str) -> sa.Exists:
 def _recover(client: CampaignRestClient, warehouse: HeldConnection, export: Export, plan_id: str,
              counts: ApplyCounts) -> None:
     """Rows a dead apply sent without recording: record those that took effect, unmark the others."""
+    in_flight_only = sa.and_(_same_row(in_flight, plan_id), ~_same_row(sync_results, plan_id))
     for action in ORDER:
-        rows = _rows(warehouse, export, plan_id, action, _same_row(in_flight, plan_id))
-        took_effect = [r for r in rows if landed(client, export.recipient_list_id, r)]
+        with warehouse.begin() as connection:
+            marked = rows(connection, export, plan_id, action, in_flight_only)
+            stuck = sa.select(plan_rows.c.recipient_id).where(
+                plan_rows.c.plan_id == plan_id, plan_rows.c.export == export.name, plan_rows.c.action == action,
+                in_flight_only)
+            earlier = earlier_state(connection, export, stuck)
+        took_effect = [r for r in marked if landed(client, export.recipient_list_id, r)]
         outcomes = [RowOutcome(r.recipient_id, True, added_by_us=True if action == "add" else None)
                     for r in took_effect]
-        with warehouse.begin() as connection:
-            if took_effect:
-                counts.statuses.update(record_batch(connection, export, plan_id, took_effect, outcomes, _now()))
+        if took_effect:
+            with warehouse.begin() as connection:
+                counts.statuses.update(record_batches(connection, export, plan_id,
+                                                      [SentBatch(took_effect, outcomes, earlier)], _now()))
         counts.recovered += len(took_effect)
     # What did not take effect is sent again as a row without a result; marks of superseded plans go:
     # their rows are in the latest plan again if the ledger still lacks them.
@@ -115,12 +75,70 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _batches(pages: Iterator[list[PlannedRow]], size: int, sent: Counter, action: str) -> Iterator[list[PlannedRow]]:
-    for page in pages:
-        for start in range(0, len(page), size):
-            batch = page[start:start + size]
-            sent[action] += len(batch)
-            yield batch
+def _batches(page_iterator: Iterator[Page], size: int) -> Iterator[Page]:
+    for todo, earlier in page_iterator:
+        for start in range(0, len(todo), size):
+            yield todo[start:start + size], earlier
+
+
+class _Sending:
+    """Keeps `concurrency` batches out. A group of `concurrency` batches is marked in flight in one
+    transaction before the first of them is sent; each sent batch goes to the warehouse thread."""
+
+    def __init__(self, client: CampaignRestClient, export: Export, plan_id: str, recorder: WarehouseThread,
+                 concurrency: int) -> None:
+        self._client, self._export, self._plan_id, self._recorder = client, export, plan_id, recorder
+        self._concurrency = concurrency
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"export-{export.name}")
+        self._slots = threading.Semaphore(concurrency)
+        self._out: set[Future] = set()
+        self.unsent: list[PlannedRow] = []
+        """Rows marked in flight but never sent, once sending stopped on a failure."""
+
+    def send_all(self, batches: Iterator[Page]) -> int:
+        """Send every batch; returns the rows sent. Raises the first failure once the batches out are back."""
+        marked: deque[Page] = deque()
+        sent = 0
+        try:
+            while marked or self._mark_group(batches, marked):
+                self._slots.acquire()
+                todo, earlier = marked.popleft()
+                self._out.add(self._pool.submit(self._send, todo, earlier))
+                sent += len(todo)
+            wait(self._out)  # each batch's results are queued for recording before it counts as back
+            self._raise_failure()
+        finally:
+            self.unsent.extend(row for todo, _ in marked for row in todo)
+        return sent
+
+    def close(self) -> None:
+        wait(self._out)
+        self._pool.shutdown()
+
+    def _mark_group(self, batches: Iterator[Page], marked: deque[Page]) -> bool:
+        """Mark the next group in flight; a failure stops sending here, so a marked group is sent whole."""
+        self._raise_failure()
+        group = list(islice(batches, self._concurrency))
+        marks = [row for todo, _ in group for row in todo]
+        if marks:
+            self._recorder.call(lambda connection: mark_in_flight(connection, self._export, self._plan_id, marks))
+        marked.extend(group)
+        return bool(group)
+
+    def _raise_failure(self) -> None:
+        done = {future for future in self._out if future.done()}
+        self._out -= done
+        if failed := next((future for future in done if future.exception() is not None), None):
+            raise failed.exception()
+        if self._recorder.failure is not None:
+            raise self._recorder.failure
+
+    def _send(self, todo: list[PlannedRow], earlier: Earlier) -> None:
+        try:
+            self._recorder.record(SentBatch(todo, send_batch(self._client, self._export.recipient_list_id, todo),
+                                            earlier))
+        finally:
+            self._slots.release()
 
 
 def apply_plan(client: CampaignRestClient, warehouse: WarehouseResource, export: Export, plan_id: str,
@@ -133,44 +151,26 @@ def _apply(client: CampaignRestClient, warehouse: HeldConnection, export: Export
            concurrency: int, progress: Callable[[str], None]) -> ApplyCounts:
     counts = ApplyCounts()
     _recover(client, warehouse, export, plan_id, counts)
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"export-{export.name}") as pool:
+    recorder = WarehouseThread(warehouse, export, plan_id, backlog=2 * concurrency,
+                               batches_per_transaction=concurrency)
+    sending = _Sending(client, export, plan_id, recorder, concurrency)
+    try:
         for action in ORDER:
-            batches = _batches(_pages(warehouse, export, plan_id, action), batch_size, counts.actions, action)
-            _send_all(pool, client, warehouse, export, plan_id, batches, concurrency, counts)
-            if counts.actions[action]:
-                progress(f"{action}: {counts.actions[action]:,} rows")
+            sent = sending.send_all(_batches(pages(recorder.call, export, plan_id, action), batch_size))
+            if sent:
+                counts.actions[action] += sent
+                progress(f"{action}: {sent:,} rows")
+        recorder.call(lambda connection: unmark_all(connection, export, plan_id))
+    except BaseException:
+        sending.close()
+        if recorder.failure is None:
+            # Marks left behind cost the next apply a check per row against Campaign, nothing worse.
+            with suppress(Exception):
+                recorder.call(lambda connection: unmark(connection, export, plan_id, sending.unsent))
+        raise
+    finally:
+        sending.close()
+        recorder.close()
+    counts.statuses.update(recorder.statuses)
+    counts.batches = recorder.recorded_batches
     return counts
-
-
-def _send_all(pool: ThreadPoolExecutor, client: CampaignRestClient, warehouse: HeldConnection, export: Export,
-              plan_id: str, batches: Iterator[list[PlannedRow]], concurrency: int, counts: ApplyCounts) -> None:
-    """Keep `concurrency` batches in flight; record each as it completes (on this thread)."""
-    pending: dict[Future, list[PlannedRow]] = {}
-
-    def submit() -> bool:
-        batch = next(batches, None)
-        if batch is None:
-            return False
-        with warehouse.begin() as connection:
-            mark_in_flight(connection, export, plan_id, batch)
-        pending[pool.submit(send_batch, client, export.recipient_list_id, batch)] = batch
-        return True
-
-    failure: BaseException | None = None
-    while len(pending) < concurrency and submit():
-        pass
-    while pending:
-        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-        for future in done:
-            batch = pending.pop(future)
-            if future.exception() is not None:
-                # The batch stays in flight; the batches still out are recorded before giving up.
-                failure = failure or future.exception()
-                continue
-            with warehouse.begin() as connection:
-                counts.statuses.update(record_batch(connection, export, plan_id, batch, future.result(), _now()))
-            counts.batches += 1
-            if failure is None:
-                submit()
-    if failure is not None:
-        raise failure

@@ -1,0 +1,69 @@
+"""The plan rows apply still has to send, a page at a time, with what the ledger and retry schedule hold for them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import sqlalchemy as sa
+
+from .apply_record import Earlier, earlier_state
+from .apply_send import PlannedRow
+from .config import Export
+from .tables import in_flight, plan_rows, sync_results
+
+PAGE_ROWS = 20_000
+T = TypeVar("T")
+Page = tuple[list[PlannedRow], Earlier]
+
+
+def _in_range(table: sa.Table, after: str | None, last: str | None) -> list[sa.ColumnElement[bool]]:
+    bounds = [] if after is None else [table.c.recipient_id > after]
+    return bounds if last is None else [*bounds, table.c.recipient_id <= last]
+
+
+def rows(connection: sa.Connection, export: Export, plan_id: str, action: str, where: sa.ColumnElement[bool],
+         after: str | None = None, limit: int | None = None) -> list[PlannedRow]:
+    query = (sa.select(plan_rows.c.recipient_id, plan_rows.c.email, plan_rows.c.action, plan_rows.c.payload)
+             .where(plan_rows.c.plan_id == plan_id, plan_rows.c.export == export.name, plan_rows.c.action == action,
+                    where, *_in_range(plan_rows, after, None))
+             .order_by(plan_rows.c.recipient_id).limit(limit))
+    return [PlannedRow(*row) for row in connection.execute(query).all()]
+
+
+def _handled_ids(connection: sa.Connection, export: Export, plan_id: str, after: str | None, last: str) -> set[str]:
+    """Ids of the plan in (after, last] that have a result or are marked in flight."""
+    def between(table: sa.Table) -> sa.Select:
+        return sa.select(table.c.recipient_id).where(
+            table.c.plan_id == plan_id, table.c.export == export.name, *_in_range(table, after, last))
+
+    return set(connection.execute(sa.union_all(between(sync_results), between(in_flight))).scalars())
+
+
+def _page(connection: sa.Connection, export: Export, plan_id: str, action: str,
+          after: str | None) -> tuple[Page, str] | None:
+    """The page after `after` and its last id; None at the end.
+
+    A page is read by its index alone and the ids already recorded or in flight in its id range are
+    dropped after: an anti-join per page let PostgreSQL pick a plan from statistics taken while the
+    results table was still empty, rescanning it per row (5 s a page at 200,000 rows)."""
+    page = rows(connection, export, plan_id, action, sa.true(), after, PAGE_ROWS)
+    if not page:
+        return None
+    last = page[-1].recipient_id
+    done = _handled_ids(connection, export, plan_id, after, last)
+    todo = [row for row in page if row.recipient_id not in done]
+    page_ids = sa.select(plan_rows.c.recipient_id).where(
+        plan_rows.c.plan_id == plan_id, plan_rows.c.export == export.name, plan_rows.c.action == action,
+        *_in_range(plan_rows, after, last))
+    return (todo, earlier_state(connection, export, page_ids) if todo else Earlier({}, {})), last
+
+
+def pages(read: Callable[[Callable[[sa.Connection], T]], T], export: Export, plan_id: str,
+          action: str) -> Iterator[Page]:
+    """The action's rows without a result or mark, by recipient id; `read` runs a query on the warehouse."""
+    after = None
+    while found := read(lambda connection: _page(connection, export, plan_id, action, after)):
+        (todo, earlier), after = found
+        if todo:
+            yield todo, earlier

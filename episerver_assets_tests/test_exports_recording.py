@@ -1,0 +1,72 @@
+"""Recording on the apply's warehouse thread, on both engines: a recording failure stops the apply and loses
+nothing, and a re-entering member's earlier ledger row (read with its page of plan rows) is replaced, not
+duplicated."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from episerver_assets.campaign.rest import CampaignRestResource
+from episerver_assets.defs.exports import apply_warehouse
+from episerver_assets.defs.exports.tables import in_flight, owned_members, sync_results
+
+from .exports_support import ExportWorld, failure_of, person
+
+REAL_RECORD = apply_warehouse.record_batches
+
+
+class WarehouseDown(RuntimeError):
+    pass
+
+
+def test_a_recording_failure_stops_the_apply_and_the_rerun_loses_nothing(sandbox, sandbox_env, warehouse_url,
+                                                                          tmp_path, monkeypatch):
+    world = ExportWorld(sandbox, warehouse_url, tmp_path)
+    world.suppress()
+    world.people(*(person(n, opens=1) for n in range(1, 10)))
+    assert world.plan().success
+    rest = CampaignRestResource(**{**world.rest.model_dump(), "bulk_batch_size": 2})
+    calls = Counter()
+
+    def record_then_fail(connection, export, plan_id, batches, at):
+        calls["record"] += 1
+        if calls["record"] == 2:
+            raise WarehouseDown("the warehouse went away while recording")
+        return REAL_RECORD(connection, export, plan_id, batches, at)
+
+    monkeypatch.setattr(apply_warehouse, "record_batches", record_then_fail)
+    failed = world.apply(rest)
+
+    assert not failed.success and "went away" in failure_of(failed)
+    recorded = {r["recipient_id"] for r in world.rows(sync_results)}
+    marked = {r["recipient_id"] for r in world.rows(in_flight)}
+    everyone = {f"user{n}@example.com" for n in range(1, 10)}
+    assert len(recorded) < len(everyone)
+    # What was sent and not recorded is still marked in flight: the rerun checks it instead of losing it.
+    assert set(world.recipients()) - recorded <= marked
+
+    monkeypatch.setattr(apply_warehouse, "record_batches", REAL_RECORD)
+    rerun = world.apply(rest)
+    assert rerun.success, failure_of(rerun)
+    results = Counter(r["recipient_id"] for r in world.rows(sync_results))
+    assert set(results) == everyone and max(results.values()) == 1
+    assert set(world.recipients()) == everyone
+    assert world.rows(in_flight) == []
+
+
+def test_a_member_back_after_an_exit_keeps_one_ledger_row_and_its_first_send(sandbox, sandbox_env, warehouse_url,
+                                                                              tmp_path):
+    world = ExportWorld(sandbox, warehouse_url, tmp_path)
+    world.suppress()
+    world.people(person(1, opens=1), person(2, opens=1))
+    world.sync()
+    first = {r["recipient_id"]: r["first_sent_at"] for r in world.rows(owned_members)}
+    world.people(person(2, opens=1))  # 1 exits: its membership field is cleared, its ledger row kept inactive
+    world.sync()
+    world.people(person(1, opens=1), person(2, opens=1))  # 1 re-enters: an add over an inactive ledger row
+    world.sync()
+
+    ledger = world.rows(owned_members)
+    assert Counter(r["recipient_id"] for r in ledger) == {"user1@example.com": 1, "user2@example.com": 1}
+    back = next(r for r in ledger if r["recipient_id"] == "user1@example.com")
+    assert back["active"] and back["added_by_us"] and back["first_sent_at"] == first["user1@example.com"]
