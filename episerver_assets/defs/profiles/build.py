@@ -3,11 +3,12 @@
 Incremental input:
 - activity rows with `landed_request_id` above the last build's: the activity table is filled in
   landing-store order and stores each event once, so those are exactly the events not merged yet;
+  the persons they touch are recomputed from all their events (person_events.py);
 - recipient rows written (imported_at/deleted_at) since the last build, less an hour's margin for
   writers that committed late: their persons are recomputed, so seeing a row twice is harmless;
 - closed-loop rows of the last merged partition date and later (re-read: recomputed, not added).
 
-A full rebuild empties the state and folds everything; it runs when asked, when there is no state,
+A full rebuild empties the state and reads everything; it runs when asked, when there is no state,
 and when a recipient row the last build knew has vanished or changed its address (identity may then
 split, which merging cannot undo). Joining two persons is incremental (identity.py).
 """
@@ -23,9 +24,9 @@ from ...warehouse.partition_lock import lock_partition_on_server
 from ..activity.activity_tables import episerver_activity
 from ..campaign.recipient_tables import episerver_recipients
 from ..closed_loop.warehouse_tables import PARTITION_COLUMN
-from .activity_facts import fold_new_activity, keys_and_pairs, merge_into_stored
 from .dialect import drop_temp, fragments, raise_duckdb_memory_limit, run, temp_table
 from .identity import resolve_persons
+from .person_events import keys_and_pairs, new_events
 from .profile_rows import rebuild_rows
 from .tables import (
     CLOSED_LOOP_TABLES, POSTGRESQL_INDEXES, STATE_TABLES, build_state, closed_loop_table, person_keys,
@@ -33,7 +34,7 @@ from .tables import (
 )
 
 RECIPIENTS_MARGIN = dt.timedelta(hours=1)
-TEMP_TABLES = ("pf_new_events", "pf_delta_facts", "pf_merged_facts", "pf_recipients", "pf_edges", "pf_nodes",
+TEMP_TABLES = ("pf_new_events", "pf_person_events", "pf_recipients", "pf_edges", "pf_nodes",
                "pf_graph", "pf_links", "pf_labels", "pf_moves", "pf_affected", "pf_persons", "pf_keys",
                "pf_live_recipients", "pf_person_facts", "pf_latest", "pf_collections", "pf_times", "pf_summary",
                "pf_recipient_dates", "pf_closed_loop")
@@ -153,19 +154,16 @@ def build_profiles(connection: sa.Connection, full_rebuild: bool = False,
         _empty_state(connection)
     activity_mark, recipients_mark, closed_loop_mark = _input_marks(connection)
 
-    new_facts = fold_new_activity(connection, None if full else state.activity_request_id,
-                                  -1 if activity_mark is None else activity_mark, into_empty_store=full)
+    up_to = -1 if activity_mark is None else activity_mark
+    landed = new_events(connection, None if full else state.activity_request_id, up_to)
     written_since = None if full or state.recipients_written_at is None else state.recipients_written_at
     _changed_recipients(connection, None if written_since is None else written_since - RECIPIENTS_MARGIN)
-    keys_and_pairs(connection, new_facts)
+    events = keys_and_pairs(connection, landed, up_to)
     persons_merged = resolve_persons(connection, f)
-    if not full:
-        merge_into_stored(connection)
-    events = int(run(connection, f"SELECT coalesce(sum(events), 0) FROM {new_facts} WHERE field = 'type'").scalar())
-    drop_temp(connection, "pf_new_events", "pf_delta_facts", "pf_merged_facts")  # the largest: free them early
+    drop_temp(connection, "pf_new_events")
     # closed-loop rows arriving while there were none before count from the first date on
     _affected_persons(connection, None if full else state.closed_loop_date or dt.date(1970, 1, 1))
-    deleted, persons_changed = rebuild_rows(connection, f, now)
+    deleted, persons_changed = rebuild_rows(connection, f, up_to, now)
     row_count = (0 if full else state.profiles or 0) - deleted + persons_changed
     _remember_recipients(connection)
     run(connection, f"DELETE FROM {build_state.fullname}")

@@ -1,7 +1,7 @@
 """Rebuild the `user_profiles` rows of the affected persons (pf_affected) from the stored state.
 
-A person's row is computed from everything known about it, never patched: the folded activity of
-all its keys, its live recipient rows and its closed-loop rows. So a row is the same whether the
+A person's row is computed from everything known about it, never patched: the events of all its
+keys, its live recipient rows and its closed-loop rows. So a row is the same whether the
 person came from one full build or from many incremental merges.
 
 Choices where the seed gives one value and a person has several:
@@ -21,13 +21,14 @@ import datetime as dt
 import sqlalchemy as sa
 
 from ..campaign.recipient_tables import episerver_recipients
-from .dialect import Fragments, run, temp_table
-from .tables import activity_facts, closed_loop_table, person_keys, user_profiles
+from .dialect import Fragments, drop_temp, run, temp_table
+from .person_events import SPREAD_FACTS, collect_person_events
+from .tables import closed_loop_table, person_keys, user_profiles
 
 BOUNCES = "('bounce', 'temporary_bounce', 'fatal_bounce')"
 
 
-def _person_facts(connection: sa.Connection) -> None:
+def _person_facts(connection: sa.Connection, up_to_request_id: int) -> None:
     recipients = episerver_recipients.fullname
     # the steps below group by person: a number groups faster than a text key of 20-odd bytes
     temp_table(connection, "pf_persons", "SELECT person_key, row_number() OVER () AS pid FROM pf_affected")
@@ -38,11 +39,11 @@ def _person_facts(connection: sa.Connection) -> None:
                r.ep_created_date, r.ep_modified_date, r.last_active_ts
         FROM {recipients} r JOIN pf_keys p ON p.key = 'r:' || r.ep_recipient_id
         WHERE r.deleted_at IS NULL""")
+    collect_person_events(connection, up_to_request_id)
     temp_table(connection, "pf_person_facts", f"""
         SELECT pid, field, value, sum(events) AS events, min(first_ts) AS first_ts, max(last_ts) AS last_ts
         FROM (
-            SELECT p.pid, f.field, f.value, f.events, f.first_ts, f.last_ts
-            FROM {activity_facts.fullname} f JOIN pf_keys p ON p.key = f.anchor_key
+            {SPREAD_FACTS}
             UNION ALL
             SELECT pid, fields.field,
                    CASE fields.field WHEN 'email' THEN email WHEN 'rid' THEN ep_recipient_id
@@ -132,10 +133,12 @@ def _summary(connection: sa.Connection, f: Fragments) -> None:
                                          "GROUP BY c.pid")
 
 
-def rebuild_rows(connection: sa.Connection, f: Fragments, now: dt.datetime) -> tuple[int, int]:
+def rebuild_rows(connection: sa.Connection, f: Fragments, up_to_request_id: int,
+                 now: dt.datetime) -> tuple[int, int]:
     """Replace the affected persons' rows (and drop those of persons merged away, pf_moves);
     returns the rows deleted and inserted."""
-    _person_facts(connection)
+    _person_facts(connection, up_to_request_id)
+    drop_temp(connection, "pf_person_events")
     _latest_values(connection, f)
     _summary(connection, f)
     _closed_loop(connection)

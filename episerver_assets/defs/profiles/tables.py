@@ -82,19 +82,6 @@ person_keys = sa.Table(
     comment="Identity: every known key and the person it belongs to.",
 )
 
-activity_facts = sa.Table(
-    "user_profile_activity_facts",
-    metadata,
-    sa.Column("anchor_key", sa.Text, nullable=False, comment="the event's key: its address, else its recipient id"),
-    sa.Column("field", sa.Text, nullable=False, comment="type, link, mailing, list, hashedurl, client, email, rid"),
-    sa.Column("value", sa.Text, nullable=False),
-    sa.Column("events", sa.BigInteger, nullable=False),
-    _ts("first_ts", "earliest event_ts"),
-    _ts("last_ts", "latest event_ts"),
-    schema=SCHEMA,
-    comment="Merged activity per (event key, field, value): sums, mins and maxes merge associatively.",
-)
-
 recipient_identities = sa.Table(
     "user_profile_recipient_identities",
     metadata,
@@ -117,16 +104,12 @@ build_state = sa.Table(
     comment="Where the last build stopped; empty means the next build is a full one.",
 )
 
-STATE_TABLES = (person_keys, activity_facts, recipient_identities, build_state)
-
-FACTS_UNIQUE_KEY = "(anchor_key, field, md5(value))"
-"""md5 of the value: a link can outgrow a B-tree entry (about 2.7 kB)."""
+STATE_TABLES = (person_keys, recipient_identities, build_state)
 
 POSTGRESQL_INDEXES = (
     f"CREATE UNIQUE INDEX IF NOT EXISTS user_profiles_by_person ON {user_profiles.fullname} (person_id)",
     f"CREATE UNIQUE INDEX IF NOT EXISTS user_profile_keys_by_key ON {person_keys.fullname} (key)",
     f"CREATE INDEX IF NOT EXISTS user_profile_keys_by_person ON {person_keys.fullname} (person_key)",
-    f"CREATE UNIQUE INDEX IF NOT EXISTS user_profile_facts_by_key ON {activity_facts.fullname} {FACTS_UNIQUE_KEY}",
 )
 """An incremental merge reads the rows of a few persons: PostgreSQL needs indexes to find them without
 reading the tables through. The tables declare no primary keys (the build keeps keys unique by
