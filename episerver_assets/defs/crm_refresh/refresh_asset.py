@@ -47,26 +47,32 @@ def recipient_list_refresh(
     selection is empty or shrank beyond `max_shrink` against the last successful refresh unless the
     run is confirmed (the blocking check `safe_to_clear`, evaluated before `clear`). Rows Campaign did
     not add (code 1-7) go to `crm_refresh.refresh_results`."""
-    warehouse.ensure_table(contacts, suppressions, refresh_runs, refresh_results)
-    selection = select_recipients(warehouse, config, load_matcher(warehouse))
-    previous = last_successful_count(warehouse, config.recipient_list_id)
-    check, refused = clear_check(len(selection), previous, config.max_shrink, config.confirm, context.log)
-    yield check
-    if refused is not None:
-        message = f"refused to clear the list: {refused}. Re-run with `confirm: true` to clear anyway."
-        notify(context, EventKind.CLEAR_REFUSED, {
-            "error": message, "recipient_list_id": config.recipient_list_id,
-            "selected": len(selection), "last_successful": previous or 0})
-        raise dg.Failure(message, metadata={"selected": len(selection), "last_successful": previous or 0})
+    list_id = config.recipient_list_id
+    # One refresh of a list at a time, whatever process runs it: a second one interleaving its clear and
+    # addAll3 with the first's would find half its recipients "already in list". The later one waits
+    # (up to partition_lock_timeout_seconds; on DuckDB for the file, so the lock comes before any other
+    # warehouse access), then compares with the earlier one's outcome.
+    with warehouse.exclusive_partition(refresh_runs, list_id) as connection:
+        warehouse.ensure_table(contacts, suppressions, refresh_runs, refresh_results)
+        selection = select_recipients(warehouse, config, load_matcher(warehouse))
+        previous = last_successful_count(warehouse, list_id)
+        check, refused = clear_check(len(selection), previous, config.max_shrink, config.confirm, context.log)
+        yield check
+        if refused is not None:
+            message = f"refused to clear the list: {refused}. Re-run with `confirm: true` to clear anyway."
+            notify(context, EventKind.CLEAR_REFUSED, {
+                "error": message, "recipient_list_id": list_id,
+                "selected": len(selection), "last_successful": previous or 0})
+            raise dg.Failure(message, metadata={"selected": len(selection), "last_successful": previous or 0})
 
-    field_names = list(config.fields.values())
-    with soap.client() as client:
-        _require_fields(client, config.recipient_list_id, field_names)
-        client.clear(config.recipient_list_id)
-        summary = client.add_all3(config.recipient_list_id, selection.recipients, field_names, config.optin_process_id,
-                                  connections=soap_share_per_step())
-    rejected = selection.entities(rid for ids in summary.recipient_ids.values() for rid in ids)
-    record_refresh(warehouse, context.run.run_id, config.recipient_list_id, selection.optin_id, summary, rejected)
+        field_names = list(config.fields.values())
+        with soap.client() as client:
+            _require_fields(client, list_id, field_names)
+            client.clear(list_id)
+            summary = client.add_all3(list_id, selection.recipients, field_names, config.optin_process_id,
+                                      connections=soap_share_per_step())
+        rejected = selection.entities(rid for ids in summary.recipient_ids.values() for rid in ids)
+        record_refresh(connection, context.run.run_id, list_id, selection.optin_id, summary, rejected)
     context.log.info(f"list {config.recipient_list_id}: sent {summary.total}, added {summary.added}, "
                      f"rejected {summary.rejected} in {summary.batches} batches")
     yield dg.MaterializeResult(metadata={

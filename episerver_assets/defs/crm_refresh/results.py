@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import pyarrow as pa
+import sqlalchemy as sa
 
 from ...campaign.soap import AddAll3Summary
-from ...warehouse import WarehouseResource
 from ...warehouse.bulk_load import load_arrow
 from .tables import refresh_results, refresh_runs
 
@@ -17,7 +18,7 @@ def code_counts(summary: AddAll3Summary) -> dict[str, int]:
     return {f"code/{code.value}_{code.name.lower()}": count for code, count in summary.counts.items()}
 
 
-def _rejected_rows(run_id: str, list_id: int, summary: AddAll3Summary, entities: dict[str, tuple[str, str]],
+def _rejected_rows(run_id: str, list_id: int, summary: AddAll3Summary, entities: Mapping[str, tuple[str, str]],
                    stamp: dt.datetime) -> pa.Table:
     rows = [
         {"run_id": run_id, "recipient_list_id": list_id, "recipient_id": recipient_id,
@@ -31,14 +32,13 @@ def _rejected_rows(run_id: str, list_id: int, summary: AddAll3Summary, entities:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def record_refresh(warehouse: WarehouseResource, run_id: str, list_id: int, optin_id: int,
-                   summary: AddAll3Summary, entities: dict[str, tuple[str, str]]) -> None:
-    """The rejected rows and the successful run in one transaction: the guard's baseline moves only
-    when everything about the run is stored."""
+def record_refresh(connection: sa.Connection, run_id: str, list_id: int, optin_id: int,
+                   summary: AddAll3Summary, entities: Mapping[str, tuple[str, str]]) -> None:
+    """The rejected rows and the successful run, in the transaction that holds the list's lock: the
+    guard's baseline moves only when everything about the run is stored, and before the next refresh
+    of the list may start."""
     stamp = dt.datetime.now(dt.UTC)
-    warehouse.ensure_table(refresh_runs, refresh_results)
-    with warehouse.begin() as connection:
-        load_arrow(connection, refresh_results, _rejected_rows(run_id, list_id, summary, entities, stamp))
-        connection.execute(refresh_runs.insert().values(
-            run_id=run_id, recipient_list_id=list_id, optin_id=optin_id, selected=summary.total,
-            added=summary.added, finished_at=stamp))
+    load_arrow(connection, refresh_results, _rejected_rows(run_id, list_id, summary, entities, stamp))
+    connection.execute(refresh_runs.insert().values(
+        run_id=run_id, recipient_list_id=list_id, optin_id=optin_id, selected=summary.total,
+        added=summary.added, finished_at=stamp))
