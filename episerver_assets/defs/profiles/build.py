@@ -27,7 +27,7 @@ from ..closed_loop.warehouse_tables import PARTITION_COLUMN
 from .dialect import drop_temp, fragments, raise_duckdb_memory_limit, run, temp_table
 from .identity import resolve_persons
 from .person_events import keys_and_pairs, new_events
-from .profile_rows import rebuild_rows
+from .profile_rows import COLLECTION_TABLES, rebuild_rows
 from .tables import (
     CLOSED_LOOP_TABLES, POSTGRESQL_INDEXES, STATE_TABLES, build_state, closed_loop_table, person_keys,
     recipient_identities, user_profiles,
@@ -36,8 +36,8 @@ from .tables import (
 RECIPIENTS_MARGIN = dt.timedelta(hours=1)
 TEMP_TABLES = ("pf_new_events", "pf_person_events", "pf_recipients", "pf_edges", "pf_nodes",
                "pf_graph", "pf_links", "pf_labels", "pf_moves", "pf_affected", "pf_persons", "pf_keys",
-               "pf_live_recipients", "pf_person_facts", "pf_latest", "pf_collections", "pf_times", "pf_summary",
-               "pf_recipient_dates", "pf_closed_loop")
+               "pf_live_recipients", "pf_person_facts", "pf_latest", "pf_times", "pf_summary",
+               "pf_recipient_dates", "pf_closed_loop", *COLLECTION_TABLES)
 
 
 @dataclass(frozen=True)

@@ -96,21 +96,29 @@ SETS = {"link": "ep_links", "mailing": "ep_mailing_id", "list": "ep_recipient_li
         "rid": "ep_recipient_ids", "import_list": "import_recipient_list_ids"}
 COUNTS = {"type": "ep_event_type", "hashedurl": "hashedurls"}
 LATEST = {"client": "ep_client_id", "email": "email", "rid": "ep_recipient_id"}
+COLLECTION_TABLES = tuple(f"pf_{column}" for column in (*COUNTS.values(), *SETS.values()))
+
+
+def _collection_tables(f: Fragments) -> dict[str, str]:
+    """Column -> the temporary table holding it per person, and the SELECT that fills that table."""
+    return {
+        **{column: f"SELECT pid, {f.json_counts()} AS text FROM pf_person_facts WHERE field = '{field}' GROUP BY pid"
+           for field, column in COUNTS.items()},
+        **{column: f"SELECT pid, {f.json_set()} AS text FROM pf_person_facts WHERE field = '{field}' GROUP BY pid"
+           for field, column in SETS.items()},
+    }
 
 
 def _summary(connection: sa.Connection, f: Fragments) -> None:
-    """pf_summary: one row per person with its sets, maps and latest values (pf_times: its times). The sets and maps
-    are built per (person, field) first, then pivoted: one sorted aggregate per group, where
-    filtered aggregates per person would build every collection for every person."""
-    counted = "field IN (" + ", ".join(f"'{field}'" for field in COUNTS) + ")"
-    temp_table(connection, "pf_collections", f"""
-        SELECT pid, field, {f.json_counts()} AS text FROM pf_person_facts
-        WHERE {counted} GROUP BY pid, field
-        UNION ALL
-        SELECT pid, field, {f.json_set()} AS text FROM pf_person_facts
-        WHERE field IN ({", ".join(f"'{field}'" for field in SETS)}) GROUP BY pid, field
-        UNION ALL
-        SELECT pid, 'latest ' || field, value FROM pf_latest""")
+    """One table per set or map (`pf_<column>`: pid, text), grouped by person alone, and pf_summary: one
+    row per person with its latest values. Every person with a fact has an address or a recipient id
+    (an event's key is one of them, a recipient row has an id), so pf_summary lists them all. Separate
+    tables joined at the end cost DuckDB about half of collections grouped by (person, field) and
+    pivoted into one row (10 M events: 10 CPU s and a join instead of 18 and a 7 s pivot)."""
+    for column, select in _collection_tables(f).items():
+        temp_table(connection, f"pf_{column}", select)
+    latest = [f"max(CASE WHEN field = '{field}' THEN value END) AS {column}" for field, column in LATEST.items()]
+    temp_table(connection, "pf_summary", f"SELECT pid, {', '.join(latest)} FROM pf_latest GROUP BY pid")
 
     def ms(expr: str) -> str:
         return f"date_trunc('milliseconds', {expr})"
@@ -125,12 +133,6 @@ def _summary(connection: sa.Connection, f: Fragments) -> None:
             {ms("max(last_ts)")} AS last_event_ts,
             {ms("max(last_ts) FILTER (WHERE value IN ('open', 'click'))")} AS last_email_ts
         FROM pf_person_facts WHERE field = 'type' GROUP BY pid""")
-    pivot = [f"max(CASE WHEN c.field = '{field}' THEN c.text END) AS {column}"
-             for field, column in (*COUNTS.items(), *SETS.items())]
-    pivot += [f"max(CASE WHEN c.field = 'latest {field}' THEN c.text END) AS {column}"
-              for field, column in LATEST.items()]
-    temp_table(connection, "pf_summary", f"SELECT c.pid, {', '.join(pivot)} FROM pf_collections c "
-                                         "GROUP BY c.pid")
 
 
 def rebuild_rows(connection: sa.Connection, f: Fragments, up_to_request_id: int,
@@ -147,6 +149,7 @@ def rebuild_rows(connection: sa.Connection, f: Fragments, up_to_request_id: int,
         DELETE FROM {profiles} WHERE person_id IN (
             SELECT md5(person_key) FROM pf_affected UNION SELECT md5(old_key) FROM pf_moves)""").rowcount
     columns = ", ".join(c.name for c in user_profiles.columns)
+    collections = " ".join(f"LEFT JOIN {table} ON {table}.pid = x.pid" for table in COLLECTION_TABLES)
     inserted = run(connection, f"""
         INSERT INTO {profiles} ({columns})
         SELECT md5(p.person_key), x.ep_client_id, x.email,
@@ -155,12 +158,14 @@ def rebuild_rows(connection: sa.Connection, f: Fragments, up_to_request_id: int,
             greatest(t.last_event_ts, date_trunc('milliseconds', rd.last_active_ts)),
             t.ep_firstclick_ts, t.ep_firstopen_ts, x.ep_recipient_id,
             CASE WHEN t.last_email_ts IS NOT NULL THEN '["email"]' END,
-            x.ep_links, x.ep_mailing_id, x.ep_recipient_list_id, x.hashedurls, x.ep_event_type,
-            rd.ep_created_date, rd.ep_modified_date, x.emails, x.ep_recipient_ids, x.import_recipient_list_ids,
+            pf_ep_links.text, pf_ep_mailing_id.text, pf_ep_recipient_list_id.text, pf_hashedurls.text,
+            pf_ep_event_type.text, rd.ep_created_date, rd.ep_modified_date, pf_emails.text, pf_ep_recipient_ids.text,
+            pf_import_recipient_list_ids.text,
             coalesce(cl.opens, 0), coalesce(cl.clicks, 0), coalesce(cl.hard_bounces, 0),
             coalesce(cl.unsubscribes, 0), cl.last_bounce_ts, cl.last_unsubscribe_ts, :now
         FROM pf_summary x JOIN pf_persons p ON p.pid = x.pid
         LEFT JOIN pf_times t ON t.pid = x.pid
         LEFT JOIN pf_recipient_dates rd ON rd.pid = x.pid
-        LEFT JOIN pf_closed_loop cl ON cl.pid = x.pid""", now=now).rowcount
+        LEFT JOIN pf_closed_loop cl ON cl.pid = x.pid
+        {collections}""", now=now).rowcount
     return int(deleted), int(inserted)
