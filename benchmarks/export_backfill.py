@@ -1,7 +1,7 @@
 """An audience export (`exports/<name>_plan` + `_apply`) backfilling a large audience, then small changes.
 
     .venv/bin/python benchmarks/export_backfill.py [--members 1000000] [--engines duckdb postgresql]
-        [--postgres-url URL] [--threads 1 4 10 20 40] [--sweep-requests 100]
+        [--postgres-url URL] [--threads 1 4 10 20 40] [--sweep-requests 100] [--apply-connections N]
 
 The sandbox's REST app runs in a child process (`activation_sandbox.py`). Per engine: N members of one
 audience go straight into `audiences.audience_members` (Arrow bulk load; profiles stay empty) and an
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import os
 import sys
@@ -42,7 +43,9 @@ from episerver_assets.defs.audiences.config import load_audiences  # noqa: E402
 from episerver_assets.defs.audiences.tables import POSTGRESQL_INDEXES, audience_members  # noqa: E402
 from episerver_assets.defs.crm_refresh.suppressions_asset import SUPPRESSIONS_KEY  # noqa: E402
 from episerver_assets.defs.crm_refresh.tables import suppressions  # noqa: E402
-from episerver_assets.defs.exports import apply_pages, apply_record, apply_run, apply_warehouse, plan_asset  # noqa: E402
+from episerver_assets.defs.exports import (  # noqa: E402
+    apply_asset, apply_pages, apply_record, apply_run, apply_warehouse, plan_asset,
+)
 from episerver_assets.defs.exports.apply_asset import build_apply_asset  # noqa: E402
 from episerver_assets.defs.exports.config import Export  # noqa: E402
 from episerver_assets.defs.profiles.tables import ensure_profile_tables  # noqa: E402
@@ -62,6 +65,30 @@ TIMED = [(plan_asset, "require_list_fields", "list fields+count"), (plan_asset, 
          (apply_record, "load_arrow", "  Arrow loads (incl. in-flight marks)")]
 """What the product's time is split into. Page reads, marks and record_batches run on the warehouse thread (the
 indented ones inside record_batches, one transaction for several batches), send_batch on the sending threads."""
+
+
+class GcPauses:
+    """Seconds the cyclic garbage collector stopped every thread of this process for, per generation."""
+
+    def __init__(self) -> None:
+        self.seconds, self.runs, self._began = [0.0] * 3, [0] * 3, 0.0
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.seconds[info["generation"]] += time.perf_counter() - self._began
+            self.runs[info["generation"]] += 1
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def __str__(self) -> str:
+        return "GC pauses " + ", ".join(f"gen{g} {self.seconds[g]:.2f} s / {self.runs[g]}" for g in range(3))
 
 
 def address(i: int) -> str:
@@ -197,13 +224,14 @@ def run_engine(name: str, url: str, sandbox: ChildSandbox, rest: CampaignRestRes
         plan_seconds = bench.plan(confirm=True)
         plan_split = watch.summary()
         watch.reset()
-        apply_seconds = bench.apply()
+        with GcPauses() as gc_pauses:
+            apply_seconds = bench.apply()
         apply_split = watch.summary()
         total = plan_seconds + apply_seconds
         print(f"  product plan (first backfill, confirmed)  {plan_seconds:7.2f} s  [{plan_split}]")
-        print(f"  product apply ({rest_share_per_step()[0]} connections)         {apply_seconds:7.2f} s  "
+        print(f"  product apply ({apply_asset.rest_share_per_step()[0]} connections)         {apply_seconds:7.2f} s  "
               f"{members / apply_seconds:9,.0f} recipients/s  [{apply_split}]")
-        print(f"    {watch.trend('record_batches')}; {watch.trend('send_batch (threads)')}")
+        print(f"    {watch.trend('record_batches')}; {watch.trend('send_batch (threads)')}; {gc_pauses}")
         print(f"  product plan+apply                        {total:7.2f} s  {members / total:9,.0f} recipients/s")
         print(f"  ratio to the reference: apply {members / apply_seconds / reference_rate:.0%}, plan+apply "
               f"{members / total / reference_rate:.0%} (target >= 90%)")
@@ -235,9 +263,14 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=os.environ.get("EPISERVER_TEST_POSTGRES_URL"))
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4, 10, 20, 40])
     parser.add_argument("--sweep-requests", type=int, default=100, help="requests per thread count in the sweep")
+    parser.add_argument("--apply-connections", type=int,
+                        help="what-if: the apply's concurrency instead of its share of the campaign_rest pool")
     args = parser.parse_args()
     if args.members % BATCH or args.members < 2 * BATCH:
         parser.error(f"--members must be a multiple of {BATCH}, at least {2 * BATCH}")
+    if args.apply_connections:
+        share = rest_share_per_step()
+        apply_asset.rest_share_per_step = lambda: (args.apply_connections, share[1])
 
     print(f"export backfill of {args.members:,} members; load average {load_average()}", flush=True)
     bodies = reference_bodies(args.members)

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 from ...warehouse.bulk_load import load_arrow
 from .apply_send import PlannedRow, RowOutcome
 from .config import Export
-from .ledger_rows import Columns, ledger_entry
+from .ledger_rows import LEDGER_ENTRY, REJECTION, RESULT, arrow_rows, ledger_entry
 from .tables import in_flight, owned_members, row_failures, sync_results
 
 LEDGER_COLUMNS = ("added_by_us", "membership_sent", "first_sent_at")
@@ -72,38 +72,35 @@ def _retry_at(export: Export, attempt: int, at: dt.datetime) -> dt.datetime:
 def record_batches(connection: sa.Connection, export: Export, plan_id: str, batches: Sequence[SentBatch],
                    at: dt.datetime) -> Counter:
     """Write the batches' results (inside the caller's transaction); returns the count per status."""
-    results, entries, rejected = Columns(), Columns(), Columns()
-    replaced, retried = [], []
+    results, entries, rejected, replaced, retried = [], [], [], [], []
     for batch in batches:
         by_id = {o.recipient_id: o for o in batch.outcomes}
         for row in batch.rows:
             outcome, rid = by_id[row.recipient_id], row.recipient_id
-            earlier = batch.earlier.failures.get(rid)
-            if earlier is not None:
+            attempt = 1
+            if (earlier := batch.earlier.failures.get(rid)) is not None:
                 retried.append(rid)
-            same_change = earlier is not None and (earlier[1], earlier[2]) == (row.action, row.payload_text)
-            attempt = earlier[0] + 1 if same_change else 1
+                if (earlier[1], earlier[2]) == (row.action, row.payload_text):
+                    attempt = earlier[0] + 1
             if outcome.ok:
                 status = "retried" if attempt > 1 else "sent"
-                old = batch.earlier.ledger.get(rid)
-                if old is not None:
+                if (old := batch.earlier.ledger.get(rid)) is not None:
                     replaced.append(rid)
-                entries.add(**ledger_entry(export, row, outcome, old, at))
+                entries.append(ledger_entry(export, row, outcome, old, at))
             else:
                 status = "permanent" if attempt >= export.max_attempts else "rejected"
-                rejected.add(recipient_id=rid, action=row.action, payload=row.payload_text, attempts=attempt,
-                             next_attempt_at=_retry_at(export, attempt, at), permanent=status == "permanent",
-                             reason=outcome.reason)
-            results.add(recipient_id=rid, action=row.action, status=status,
-                        reason=None if outcome.ok else outcome.reason, attempt=attempt)
+                rejected.append((rid, row.action, row.payload_text, attempt, _retry_at(export, attempt, at),
+                                 status == "permanent", outcome.reason))
+            results.append((rid, row.action, status, None if outcome.ok else outcome.reason, attempt))
     _delete(connection, owned_members, export, replaced)
     _delete(connection, row_failures, export, retried)
     common = {"export": export.name}
-    for table, columns, constant in ((owned_members, entries, common), (row_failures, rejected, common),
-                                     (sync_results, results, {**common, "plan_id": plan_id, "recorded_at": at})):
-        if columns.rows:
-            load_arrow(connection, table, columns.table(table, constant))
-    return Counter(results.values("status"))
+    for table, names, rows, constant in (
+            (owned_members, LEDGER_ENTRY, entries, common), (row_failures, REJECTION, rejected, common),
+            (sync_results, RESULT, results, {**common, "plan_id": plan_id, "recorded_at": at})):
+        if rows:
+            load_arrow(connection, table, arrow_rows(table, names, rows, constant))
+    return Counter(status for _, _, status, _, _ in results)
 
 
 def mark_in_flight(connection: sa.Connection, export: Export, plan_id: str, rows: Sequence[PlannedRow]) -> None:
