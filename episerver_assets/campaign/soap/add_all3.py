@@ -79,12 +79,15 @@ class AddAll3Summary:
                 f"addAll3 returned {len(codes)} codes for a batch of {len(recipient_ids)} recipients"
             )
         self.batches += 1
-        named = [AddAll3Code.from_wire(code) for code in codes]
-        for code, count in Counter(named).items():
-            self.counts[code] += count
-        for recipient_id, code in zip(recipient_ids, named):
-            if code is not AddAll3Code.ADDED:
-                self.recipient_ids[code].append(recipient_id)
+        # Named once per distinct wire value, not per recipient: a batch holds a thousand zeros.
+        named = {value: AddAll3Code.from_wire(value) for value in set(codes)}
+        for value, count in Counter(codes).items():
+            self.counts[named[value]] += count
+        if any(code is not AddAll3Code.ADDED for code in named.values()):
+            for recipient_id, value in zip(recipient_ids, codes):
+                code = named[value]
+                if code is not AddAll3Code.ADDED:
+                    self.recipient_ids[code].append(recipient_id)
 
 
 @dataclass(frozen=True)
