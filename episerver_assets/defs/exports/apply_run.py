@@ -84,7 +84,7 @@ def _batches(page_iterator: Iterator[Page], size: int) -> Iterator[Page]:
 
 class _Sending:
     """Keeps `concurrency` batches out. A group of `concurrency` batches is marked in flight in one
-    transaction before the first of them is sent; each sent batch goes to the warehouse thread."""
+    transaction, committed before the first of them is sent; each sent batch goes to the warehouse thread."""
 
     def __init__(self, client: CampaignRestClient, export: Export, plan_id: str, recorder: WarehouseThread,
                  concurrency: int) -> None:
@@ -97,34 +97,40 @@ class _Sending:
         """Rows marked in flight but never sent, once sending stopped on a failure."""
 
     def send_all(self, batches: Iterator[Page]) -> int:
-        """Send every batch; returns the rows sent. Raises the first failure once the batches out are back."""
-        marked: deque[Page] = deque()
-        sent = 0
+        """Send every batch; returns the rows sent. Raises the first failure once the batches out are back.
+        The next group is read and marked while one is being sent; a failure stops sending between groups,
+        so a group whose marks are committed is sent whole or not at all."""
+        sent, current, ahead = 0, deque(), self._mark_next(batches)
         try:
-            while marked or self._mark_group(batches, marked):
-                self._slots.acquire()
-                todo, earlier = marked.popleft()
-                self._out.add(self._pool.submit(self._send, todo, earlier))
-                sent += len(todo)
+            while ahead is not None:
+                (current, marks), ahead = ahead, None
+                marks.result()
+                self._raise_failure()
+                ahead = self._mark_next(batches)
+                while current:
+                    self._slots.acquire()
+                    todo, earlier = current.popleft()
+                    self._out.add(self._pool.submit(self._send, todo, earlier))
+                    sent += len(todo)
             wait(self._out)  # each batch's results are queued for recording before it counts as back
             self._raise_failure()
         finally:
-            self.unsent.extend(row for todo, _ in marked for row in todo)
+            for todo, _ in [*current, *(ahead[0] if ahead else ())]:
+                self.unsent.extend(todo)
         return sent
 
     def close(self) -> None:
         wait(self._out)
         self._pool.shutdown()
 
-    def _mark_group(self, batches: Iterator[Page], marked: deque[Page]) -> bool:
-        """Mark the next group in flight; a failure stops sending here, so a marked group is sent whole."""
-        self._raise_failure()
-        group = list(islice(batches, self._concurrency))
+    def _mark_next(self, batches: Iterator[Page]) -> tuple[deque[Page], Future] | None:
+        """The next group of batches and the future of its in-flight marks' commit; None at the end."""
+        group = deque(islice(batches, self._concurrency))
+        if not group:
+            return None
         marks = [row for todo, _ in group for row in todo]
-        if marks:
-            self._recorder.call(lambda connection: mark_in_flight(connection, self._export, self._plan_id, marks))
-        marked.extend(group)
-        return bool(group)
+        return group, self._recorder.submit(
+            lambda connection: mark_in_flight(connection, self._export, self._plan_id, marks))
 
     def _raise_failure(self) -> None:
         done = {future for future in self._out if future.done()}
@@ -173,13 +179,14 @@ def _apply(client: CampaignRestClient, warehouse: HeldConnection, export: Export
             if sent:
                 counts.actions[action] += sent
                 progress(f"{action}: {sent:,} rows")
-        recorder.call(lambda connection: unmark_all(connection, export, plan_id))
+        recorder.call(lambda connection: unmark_all(connection, export, plan_id), after_records=True)
     except BaseException:
         sending.close()
         if recorder.failure is None:
             # Marks left behind cost the next apply a check per row against Campaign, nothing worse.
             with suppress(Exception):
-                recorder.call(lambda connection: unmark(connection, export, plan_id, sending.unsent))
+                recorder.call(lambda connection: unmark(connection, export, plan_id, sending.unsent),
+                              after_records=True)
         raise
     finally:
         sending.close()

@@ -1,19 +1,19 @@
 """The apply's one warehouse connection, used by one thread of its own: page reads, in-flight marks and the
-recording of sent batches run there in the order they were asked for, so sending never waits on the
-warehouse (it did for 15 of 20 s of a DuckDB backfill when the main thread recorded between sends).
+recording of sent batches run there, so sending never waits on the warehouse (it did for 15 of 20 s of
+a DuckDB backfill when the main thread recorded between sends).
 
 Sent batches wait in a bounded queue (a sender that finds it full waits: memory stays flat) and are
-recorded several to a transaction. When recording fails, the batches after it are not recorded (their
-rows stay in flight, and the next apply checks them against Campaign), every later call raises the
-failure, and so does `close`: the apply stops instead of losing rows.
+recorded several to a transaction; calls (page reads, marks) go before them. When recording fails, the
+batches after it are not recorded (their rows stay in flight, and the next apply checks them against
+Campaign), every later call raises the failure, and so does `close`: the apply stops instead of losing
+rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import queue
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -25,7 +25,6 @@ from .apply_record import SentBatch, record_batches
 from .config import Export
 
 T = TypeVar("T")
-_STOP = object()
 
 
 class HeldConnection:
@@ -42,59 +41,72 @@ class HeldConnection:
 
 
 class WarehouseThread:
+    """Calls (page reads, marks) go before queued batches, so sending is not held up by recording;
+    a call made `after_records` waits until every batch queued before it is recorded."""
+
     def __init__(self, warehouse: HeldConnection, export: Export, plan_id: str, backlog: int,
                  batches_per_transaction: int) -> None:
         self._warehouse, self._export, self._plan_id = warehouse, export, plan_id
-        self._queue: queue.Queue = queue.Queue(maxsize=backlog)
-        self._per_transaction = batches_per_transaction
+        self._backlog, self._per_transaction = backlog, batches_per_transaction
+        self._calls: deque[tuple[Callable[[sa.Connection], Any], Future, bool]] = deque()
+        self._batches: deque[SentBatch] = deque()
+        self._changed = threading.Condition()
+        self._stopping = False
         self.failure: BaseException | None = None
         self.statuses: Counter = Counter()
         self.recorded_batches = 0
         self._thread = threading.Thread(target=self._run, name=f"export-{export.name}-warehouse", daemon=True)
         self._thread.start()
 
-    def call(self, work: Callable[[sa.Connection], T]) -> T:
-        """Run `work` in a transaction of its own after everything queued before it; wait for its result."""
+    def submit(self, work: Callable[[sa.Connection], T], after_records: bool = False) -> Future:
+        """Run `work` in a transaction of its own; the future is set after the commit."""
         future: Future = Future()
-        self._queue.put((work, future))
-        return future.result()
+        with self._changed:
+            self._calls.append((work, future, after_records))
+            self._changed.notify_all()
+        return future
+
+    def call(self, work: Callable[[sa.Connection], T], after_records: bool = False) -> T:
+        return self.submit(work, after_records).result()
 
     def record(self, batch: SentBatch) -> None:
-        """Queue a sent batch for recording; waits while the queue is full."""
-        self._queue.put(batch)
+        """Queue a sent batch for recording; waits while `backlog` batches wait."""
+        with self._changed:
+            self._changed.wait_for(lambda: len(self._batches) < self._backlog)
+            self._batches.append(batch)
+            self._changed.notify_all()
 
     def close(self) -> None:
         """Record what is queued, end the thread; raises the recording failure if there was one."""
-        self._queue.put(_STOP)
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
         self._thread.join()
         if self.failure is not None:
             raise self.failure
 
+    def _next(self) -> tuple[Any, Future, bool] | list[SentBatch] | None:
+        """A call that may run now, else the batches to record in one transaction; None: stop."""
+        with self._changed:
+            while True:
+                if self._calls and not (self._calls[0][2] and self._batches):
+                    return self._calls.popleft()
+                if self._batches:
+                    taken = [self._batches.popleft() for _ in range(min(self._per_transaction, len(self._batches)))]
+                    self._changed.notify_all()
+                    return taken
+                if self._stopping:
+                    return None
+                self._changed.wait()
+
     def _run(self) -> None:
-        following = None
-        while (item := following or self._queue.get()) is not _STOP:
-            following = None
-            if isinstance(item, SentBatch):
-                batches, following = self._gather(item)
-                self._record(batches)
+        while (item := self._next()) is not None:
+            if isinstance(item, list):
+                self._record(item)
             else:
                 self._call(*item)
 
-    def _gather(self, first: SentBatch) -> tuple[list[SentBatch], Any]:
-        """`first` and the batches queued right behind it (up to the limit per transaction); the item
-        after them if one was taken."""
-        batches = [first]
-        while len(batches) < self._per_transaction:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return batches, None
-            if not isinstance(item, SentBatch):
-                return batches, item
-            batches.append(item)
-        return batches, None
-
-    def _call(self, work: Callable[[sa.Connection], Any], future: Future) -> None:
+    def _call(self, work: Callable[[sa.Connection], Any], future: Future, _after_records: bool) -> None:
         if self.failure is not None:
             future.set_exception(self.failure)
             return
