@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from ..errors import CampaignError
-from .add_all3_wire import AddAll3Envelope, Column, build_envelope
+from .add_all3_wire import AddAll3Envelope, Column, build_envelope, refuse_unsendable
 
 logger = logging.getLogger(__name__)
 
@@ -131,5 +131,16 @@ def batches(recipients: Iterable[RecipientRecord] | RecipientColumns, attribute_
     XML cannot carry before anything is sent)."""
     if size < 1:
         raise ValueError("batch size must be at least 1")
+    first_row = 1
     for ids, addresses, columns in _chunks(recipients, list(attribute_names), size):
-        yield AddAll3Batch(ids, build_envelope(list_id, optin_process_id, ids, addresses, columns))
+        yield AddAll3Batch(ids, build_envelope(list_id, optin_process_id, ids, addresses, columns, first_row))
+        first_row += len(ids)
+
+
+def check_sendable(recipients: Iterable[RecipientRecord] | RecipientColumns, attribute_names: Sequence[str]) -> None:
+    """Raise UnsendableValue (naming row and column) for a value XML 1.0 cannot carry, before anything
+    is sent: a refresh must find it before `clear`, not half-way through the batches."""
+    first_row = 1
+    for ids, addresses, columns in _chunks(recipients, list(attribute_names), 10_000):
+        refuse_unsendable(ids, addresses, columns, first_row)
+        first_row += len(ids)

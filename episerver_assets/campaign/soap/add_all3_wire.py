@@ -10,12 +10,12 @@ character XML 1.0 cannot carry is refused naming the recipient and the column, n
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lxml import etree
 
-from ..errors import CampaignError
+from ..errors import CampaignError, mask_addresses
 from .caller import PreparedCall
 from .encoding import SOAP_ENC_NS, SOAP_ENV_NS, XSD_NS, XSI_NS, wire_text
 
@@ -48,19 +48,53 @@ class Column:
     values: Sequence[object]
 
 
-def _elements(column: Column, recipient_ids: Sequence[object], what: str = "recipient") -> list[str]:
-    """`<element>` per value (nil for None), refusing characters XML 1.0 cannot carry."""
+class UnsendableValue(CampaignError):
+    """A value holds a character XML 1.0 cannot carry; `row` counts from 1 over all recipients sent."""
+
+    def __init__(self, message: str, row: int | None):
+        super().__init__(message)
+        self.row = row
+
+
+def _texts(column: Column) -> tuple[list[str | None], str]:
+    """The column's wire texts, and all of them joined (one regex search finds a character in any)."""
     texts = [v if v.__class__ is str else wire_text(v) for v in column.values]
-    present = "".join(t for t in texts if t is not None)
-    if _FORBIDDEN.search(present):
-        for recipient_id, text in zip(recipient_ids, texts):
-            if text is not None and _FORBIDDEN.search(text):
-                raise CampaignError(
-                    f"{what} {str(recipient_id)!r}: {column.label} contains a character XML 1.0 cannot carry"
-                )
-    if _SPECIAL.search(present):
+    return texts, "".join(t for t in texts if t is not None)
+
+
+def _refuse_unsendable(column: Column, texts: Sequence[str | None], joined: str, row_name: Callable[[int], str],
+                       first_row: int | None) -> None:
+    if not _FORBIDDEN.search(joined):
+        return
+    for index, text in enumerate(texts):
+        found = _FORBIDDEN.search(text) if text is not None else None
+        if found:
+            raise UnsendableValue(f"{row_name(index)}: {column.label} contains U+{ord(found.group()):04X}, "
+                                  "a character XML 1.0 cannot carry", None if first_row is None else first_row + index)
+
+
+def _elements(column: Column, row_name: Callable[[int], str], first_row: int | None = None) -> list[str]:
+    """`<element>` per value (nil for None), refusing characters XML 1.0 cannot carry."""
+    texts, joined = _texts(column)
+    _refuse_unsendable(column, texts, joined, row_name, first_row)
+    if _SPECIAL.search(joined):
         texts = [t if t is None else t.translate(_ESCAPES) for t in texts]
     return [_NIL if t is None else f"<element>{t}</element>" for t in texts]
+
+
+def _row_namer(recipient_ids: Sequence[object], first_row: int) -> Callable[[int], str]:
+    def row_name(index: int) -> str:  # recipient ids are often addresses: those are masked
+        return f"row {first_row + index} (recipient {mask_addresses(repr(str(recipient_ids[index])))})"
+
+    return row_name
+
+
+def refuse_unsendable(recipient_ids: Sequence[object], addresses: Sequence[object], attributes: Sequence[Column],
+                      first_row: int = 1) -> None:
+    """Raise UnsendableValue for the first value XML 1.0 cannot carry (what `build_envelope` would refuse)."""
+    row_name = _row_namer(recipient_ids, first_row)
+    for column in [Column("recipient id", recipient_ids), Column("address", addresses), *attributes]:
+        _refuse_unsendable(column, *_texts(column), row_name, first_row)
 
 
 @dataclass(frozen=True)
@@ -79,16 +113,19 @@ class AddAll3Envelope(PreparedCall):
 
 
 def build_envelope(list_id: int, optin_process_id: int, recipient_ids: Sequence[object],
-                   addresses: Sequence[object], attributes: Sequence[Column]) -> AddAll3Envelope:
-    """The addAll3 request for one batch; `attributes` in the order of the attribute names sent."""
+                   addresses: Sequence[object], attributes: Sequence[Column], first_row: int = 1) -> AddAll3Envelope:
+    """The addAll3 request for one batch; `attributes` in the order of the attribute names sent.
+    `first_row` numbers the batch's first recipient among all sent, for error messages."""
     count = len(recipient_ids)
     if len(addresses) != count or any(len(c.values) != count for c in attributes):
         raise ValueError("every column needs one value per recipient")
-    ids = _elements(Column("recipient id", recipient_ids), recipient_ids)
-    mail = _elements(Column("address", addresses), recipient_ids)
+
+    recipient = _row_namer(recipient_ids, first_row)
     labels = [c.label for c in attributes]
-    names = _elements(Column("its name", labels), labels, what="attribute")
-    columns = [_elements(c, recipient_ids) for c in attributes]
+    ids = _elements(Column("recipient id", recipient_ids), recipient, first_row)
+    mail = _elements(Column("address", addresses), recipient, first_row)
+    names = _elements(Column("its name", labels), lambda index: f"attribute {index + 1}")
+    columns = [_elements(c, recipient, first_row) for c in attributes]
     if columns:
         row_open = f'<element xsi:type="soapenc:Array" soapenc:arrayType="xsd:string[{len(columns)}]">'
         rows = [f"{row_open}{''.join(row)}</element>" for row in zip(*columns)]

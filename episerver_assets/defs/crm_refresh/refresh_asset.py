@@ -3,6 +3,8 @@
 import dagster as dg
 
 from ...campaign.soap import CampaignSoapClient, CampaignSoapResource
+from ...campaign.soap.add_all3 import check_sendable
+from ...campaign.soap.add_all3_wire import UnsendableValue
 from ...notifications import EventKind, notify
 from ...pools import CAMPAIGN_SOAP, soap_share_per_step
 from ...warehouse import WarehouseResource
@@ -10,7 +12,7 @@ from ..crm.contacts import CONTACTS_KEY, contacts
 from .config import RecipientListRefreshConfig
 from .guard import CHECK_NAME, clear_check, last_successful_count
 from .results import code_counts, record_refresh
-from .selection import select_recipients
+from .selection import Selection, select_recipients
 from .suppressions_asset import GROUP, OWNER, SUPPRESSIONS_KEY, load_matcher
 from .tables import refresh_results, refresh_runs, suppressions
 
@@ -22,6 +24,16 @@ def _require_fields(client: CampaignSoapClient, list_id: int, field_names: list[
     missing = sorted(set(field_names) - set(client.get_attribute_names(list_id)))
     if missing:
         raise dg.Failure(f"recipient list {list_id} has no field {', '.join(missing)}; the list was not cleared")
+
+
+def _require_sendable(selection: Selection, field_names: list[str], list_id: int) -> None:
+    """A value XML 1.0 cannot carry would stop addAll3 half-way, after `clear`: found before it."""
+    try:
+        check_sendable(selection.recipients, field_names)
+    except UnsendableValue as error:
+        row = error.row - 1
+        raise dg.Failure(f"recipient list {list_id} was not cleared: {error} (CRM {selection.entity_types[row]} "
+                         f"{selection.entity_ids[row]})") from None
 
 
 @dg.asset(
@@ -55,6 +67,7 @@ def recipient_list_refresh(
     with warehouse.exclusive_partition(refresh_runs, list_id) as connection:
         warehouse.ensure_table(contacts, suppressions, refresh_runs, refresh_results)
         selection = select_recipients(warehouse, config, load_matcher(warehouse))
+        _require_sendable(selection, list(config.fields.values()), list_id)
         previous = last_successful_count(warehouse, list_id)
         check, refused = clear_check(len(selection), previous, config.max_shrink, config.confirm, context.log)
         yield check
