@@ -21,18 +21,21 @@ from .encoding import SOAP_ENC_NS, SOAP_ENV_NS, XSD_NS, XSI_NS, wire_text
 
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SPECIAL = re.compile("[&<>\r]")
+_ATTENTION = re.compile(f"{_FORBIDDEN.pattern}|{_SPECIAL.pattern}")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 _DECLARE = f'xmlns:soapenc="{SOAP_ENC_NS}" xmlns:xsi="{XSI_NS}" xmlns:xsd="{XSD_NS}"'
 _NIL = '<element xsi:nil="true"/>'
+_NIL_MARK = "\x00"
+"""Stands for a nil value while the envelope is built: never in a value that passed `_refuse_unsendable`."""
 _REPLY_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 _MULTIREF = "multiRef"
 
 
-def _array(tag: str, item_type: str, items: Sequence[str], declare: bool) -> str:
+def _array(tag: str, item_type: str, count: int, items: str, declare: bool) -> str:
     """A soapenc array element; lxml writes one without items as an empty element tag."""
     namespaces = f" {_DECLARE}" if declare else ""
-    opening = f'<{tag}{namespaces} xsi:type="soapenc:Array" soapenc:arrayType="{item_type}[{len(items)}]"'
-    return f"{opening}>{''.join(items)}</{tag}>" if items else f"{opening}/>"
+    opening = f'<{tag}{namespaces} xsi:type="soapenc:Array" soapenc:arrayType="{item_type}[{count}]"'
+    return f"{opening}>{items}</{tag}>" if count else f"{opening}/>"
 
 
 def escape(text: str) -> str:
@@ -58,8 +61,8 @@ class UnsendableValue(CampaignError):
 
 def _texts(column: Column) -> tuple[list[str | None], str]:
     """The column's wire texts, and all of them joined (one regex search finds a character in any)."""
-    texts = [v if v.__class__ is str else wire_text(v) for v in column.values]
-    return texts, "".join(t for t in texts if t is not None)
+    texts = [v if v.__class__ is str else str(v) if v.__class__ is int else wire_text(v) for v in column.values]
+    return texts, "".join(filter(None, texts))
 
 
 def _refuse_unsendable(column: Column, texts: Sequence[str | None], joined: str, row_name: Callable[[int], str],
@@ -73,13 +76,20 @@ def _refuse_unsendable(column: Column, texts: Sequence[str | None], joined: str,
                                   "a character XML 1.0 cannot carry", None if first_row is None else first_row + index)
 
 
-def _elements(column: Column, row_name: Callable[[int], str], first_row: int | None = None) -> list[str]:
-    """`<element>` per value (nil for None), refusing characters XML 1.0 cannot carry."""
+def _wire_texts(column: Column, row_name: Callable[[int], str], first_row: int | None = None) -> list[str]:
+    """The column's escaped texts, None as _NIL_MARK; refuses characters XML 1.0 cannot carry."""
     texts, joined = _texts(column)
-    _refuse_unsendable(column, texts, joined, row_name, first_row)
-    if _SPECIAL.search(joined):
-        texts = [t if t is None else t.translate(_ESCAPES) for t in texts]
-    return [_NIL if t is None else f"<element>{t}</element>" for t in texts]
+    if _ATTENTION.search(joined):  # mostly not: one search instead of two
+        _refuse_unsendable(column, texts, joined, row_name, first_row)
+        if _SPECIAL.search(joined):
+            texts = [t if t is None else t.translate(_ESCAPES) for t in texts]
+    if None in texts:
+        texts = [_NIL_MARK if t is None else t for t in texts]
+    return texts
+
+
+def _elements(texts: Sequence[str]) -> str:
+    return f"<element>{'</element><element>'.join(texts)}</element>" if texts else ""
 
 
 def _row_namer(recipient_ids: Sequence[object], first_row: int) -> Callable[[int], str]:
@@ -122,24 +132,26 @@ def build_envelope(list_id: int, optin_process_id: int, recipient_ids: Sequence[
 
     recipient = _row_namer(recipient_ids, first_row)
     labels = [c.label for c in attributes]
-    ids = _elements(Column("recipient id", recipient_ids), recipient, first_row)
-    mail = _elements(Column("address", addresses), recipient, first_row)
-    names = _elements(Column("its name", labels), lambda index: f"attribute {index + 1}")
-    columns = [_elements(c, recipient, first_row) for c in attributes]
-    if columns:
-        row_open = f'<element xsi:type="soapenc:Array" soapenc:arrayType="xsd:string[{len(columns)}]">'
-        rows = [f"{row_open}{''.join(row)}</element>" for row in zip(*columns)]
-    else:
-        rows = [_array("element", "xsd:string", [], declare=False)] * count
+    ids = _wire_texts(Column("recipient id", recipient_ids), recipient, first_row)
+    mail = _wire_texts(Column("address", addresses), recipient, first_row)
+    names = _wire_texts(Column("its name", labels), lambda index: f"attribute {index + 1}")
+    columns = [_wire_texts(c, recipient, first_row) for c in attributes]
+    # One format call per row: the template's braces are its own, the values are only arguments.
+    row = _array("element", "xsd:string", len(columns), "<element>{}</element>" * len(columns), declare=False)
+    rows = "".join(map(row.format, *columns)) if columns else row * count
     head = ("<?xml version='1.0' encoding='utf-8'?>\n"
             f'<soap-env:Envelope xmlns:soap-env="{SOAP_ENV_NS}"><soap-env:Body>'
             '<ns0:addAll3 xmlns:ns0="urn:api.broadmail.de/soap11/RpcRecipient"><in0>')
     tail = "".join([
         f"</in0><in1>{int(list_id)}</in1><in2>{int(optin_process_id)}</in2>",
-        _array("in3", "xsd:string", ids, declare=True), _array("in4", "xsd:string", mail, declare=True),
-        _array("in5", "xsd:string", names, declare=True), _array("in6", "xsd:string[]", rows, declare=True),
+        _array("in3", "xsd:string", count, _elements(ids), declare=True),
+        _array("in4", "xsd:string", count, _elements(mail), declare=True),
+        _array("in5", "xsd:string", len(names), _elements(names), declare=True),
+        _array("in6", "xsd:string[]", count, rows, declare=True),
         "</ns0:addAll3></soap-env:Body></soap-env:Envelope>",
     ])
+    if _NIL_MARK in tail:
+        tail = tail.replace(f"<element>{_NIL_MARK}</element>", _NIL)
     return AddAll3Envelope(head.encode(), tail.encode(), count)
 
 
