@@ -68,17 +68,26 @@ def _single_optin(optin_ids: set[int], config: RecipientListRefreshConfig) -> in
     return config.optin_id
 
 
+_CHUNK_ROWS = 50_000
+
+
 def _read_columns(connection: sa.Connection, query: sa.Select) -> dict[str, list]:
-    """The query's result as one list per column: DuckDB hands it over as Arrow, PostgreSQL's rows are
-    fetched as plain tuples (SQLAlchemy's row objects cost more than the query at a million rows)."""
+    """The query's result as one list per column: DuckDB hands it over as Arrow, PostgreSQL's rows come from
+    a server-side cursor in chunks of plain tuples (SQLAlchemy's row objects cost more than the query at a
+    million rows)."""
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    driver = connection.connection.driver_connection
     if connection.dialect.name == "duckdb":
-        sql = query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
-        table = connection.connection.driver_connection.sql(str(sql)).to_arrow_table()
+        table = driver.sql(sql).to_arrow_table()
         return {name: table.column(name).to_pylist() for name in table.column_names}
-    result = connection.execute(query)
-    names, rows = list(result.keys()), result.cursor.fetchall()
-    columns = list(zip(*rows)) if rows else [()] * len(names)
-    return {name: list(column) for name, column in zip(names, columns)}
+    with driver.cursor(name="crm_refresh_selection") as cursor:
+        cursor.execute(sql)
+        names = [column.name for column in cursor.description]
+        columns: list[list] = [[] for _ in names]
+        while rows := cursor.fetchmany(_CHUNK_ROWS):
+            for column, values in zip(columns, zip(*rows)):
+                column.extend(values)
+    return dict(zip(names, columns))
 
 
 def select_recipients(warehouse: WarehouseResource, config: RecipientListRefreshConfig,
