@@ -77,3 +77,17 @@ def test_nothing_more_is_sent_once_a_batch_failed():
         client.add_all3(7, RECIPIENTS, [], connections=2)
     sent = [p.arg(3)[0].text for p in server.of("addAll3")]
     assert sorted(sent[:2]) == ["r0", "r2"] and len(sent) <= 3
+
+
+def test_the_connection_pool_grows_to_the_batches_in_flight_once():
+    import requests
+
+    from episerver_assets.campaign.soap.add_all3_send import widen_connection_pool
+
+    session = requests.Session()
+    widen_connection_pool(session, 12)
+    adapter = session.get_adapter("http://")
+    assert adapter._pool_maxsize == 12 and session.get_adapter("https://")._pool_maxsize == 12
+    widen_connection_pool(session, 12)
+    widen_connection_pool(session, 4)
+    assert session.get_adapter("http://") is adapter

@@ -61,7 +61,10 @@ def send_batches(send: SendBatch, batches: Iterable[AddAll3Batch], list_id: int,
 
 def widen_connection_pool(session: object, connections: int) -> None:
     """requests keeps 10 connections per host; more threads would open and drop one per call."""
-    if isinstance(session, requests.Session) and connections > 10:
-        adapter = HTTPAdapter(pool_connections=connections, pool_maxsize=connections)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
+    if not isinstance(session, requests.Session):
+        return
+    for prefix in ("https://", "http://"):
+        current = session.get_adapter(prefix)
+        if getattr(current, "_pool_maxsize", connections) < connections:
+            session.mount(prefix, HTTPAdapter(pool_connections=connections, pool_maxsize=connections))
+            current.close()
