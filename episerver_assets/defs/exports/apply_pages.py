@@ -12,6 +12,8 @@ from .apply_send import PlannedRow
 from .config import Export
 from .tables import in_flight, plan_rows, sync_results
 
+ORDER = ("remove", "add", "update", "clear_membership", "forget")
+"""The order of actions: removals, adds, updates and membership clears, exits without a write."""
 PAGE_ROWS = 20_000
 T = TypeVar("T")
 Page = tuple[list[PlannedRow], Earlier]

@@ -3,13 +3,11 @@
 Order: removals, then adds, then updates and membership clears, then exits without a write. The
 rows of a group of batches are marked in flight (committed) before any of them is sent; a batch's
 results, ledger changes and retry schedule commit together. Rows in flight from an apply that died
-(marked, without a result) are checked against Campaign first (`landed`) and recorded if they took
-effect, so they are not sent a second time.
+are checked first (`apply_recover`), so they are not sent a second time.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import threading
 from collections import Counter, deque
@@ -19,19 +17,14 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from itertools import islice
 
-import sqlalchemy as sa
-
 from ...campaign.rest import CampaignRestClient
 from ...warehouse import WarehouseResource
-from .apply_pages import Page, pages, rows
-from .apply_record import Earlier, SentBatch, earlier_state, mark_in_flight, record_batches, unmark, unmark_all
-from .apply_send import PlannedRow, RowOutcome, landed, send_batch
+from .apply_pages import ORDER, Page, pages
+from .apply_record import Earlier, SentBatch, mark_in_flight, unmark, unmark_all
+from .apply_recover import recover
+from .apply_send import PlannedRow, send_batch
 from .apply_warehouse import HeldConnection, WarehouseThread
 from .config import Export
-from .tables import in_flight, plan_rows, sync_results
-
-ORDER = ("remove", "add", "update", "clear_membership", "forget")
-
 
 @dataclass
 class ApplyCounts:
@@ -39,41 +32,6 @@ class ApplyCounts:
     actions: Counter = field(default_factory=Counter)
     recovered: int = 0
     batches: int = 0
-
-
-def _same_row(table: sa.Table, plan_id: str) -> sa.Exists:
-    return sa.select(table.c.recipient_id).where(
-        table.c.plan_id == plan_id, table.c.export == plan_rows.c.export,
-        table.c.recipient_id == plan_rows.c.recipient_id).exists()
-
-
-def _recover(client: CampaignRestClient, warehouse: HeldConnection, export: Export, plan_id: str,
-             counts: ApplyCounts) -> None:
-    """Rows a dead apply sent without recording: record those that took effect, unmark the others."""
-    in_flight_only = sa.and_(_same_row(in_flight, plan_id), ~_same_row(sync_results, plan_id))
-    for action in ORDER:
-        with warehouse.begin() as connection:
-            marked = rows(connection, export, plan_id, action, in_flight_only)
-            stuck = sa.select(plan_rows.c.recipient_id).where(
-                plan_rows.c.plan_id == plan_id, plan_rows.c.export == export.name, plan_rows.c.action == action,
-                in_flight_only)
-            earlier = earlier_state(connection, export, stuck)
-        took_effect = [r for r in marked if landed(client, export.recipient_list_id, r)]
-        outcomes = [RowOutcome(r.recipient_id, True, added_by_us=True if action == "add" else None)
-                    for r in took_effect]
-        if took_effect:
-            with warehouse.begin() as connection:
-                counts.statuses.update(record_batches(connection, export, plan_id,
-                                                      [SentBatch(took_effect, outcomes, earlier)], _now()))
-        counts.recovered += len(took_effect)
-    # What did not take effect is sent again as a row without a result; marks of superseded plans go:
-    # their rows are in the latest plan again if the ledger still lacks them.
-    with warehouse.begin() as connection:
-        connection.execute(in_flight.delete().where(in_flight.c.export == export.name))
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _batches(page_iterator: Iterator[Page], size: int) -> Iterator[Page]:
@@ -174,7 +132,7 @@ def apply_plan(client: CampaignRestClient, warehouse: WarehouseResource, export:
 def _apply(client: CampaignRestClient, warehouse: HeldConnection, export: Export, plan_id: str, batch_size: int,
            concurrency: int, progress: Callable[[str], None]) -> ApplyCounts:
     counts = ApplyCounts()
-    _recover(client, warehouse, export, plan_id, counts)
+    counts.recovered = recover(client, warehouse, export, plan_id, counts.statuses)
     recorder = WarehouseThread(warehouse, export, plan_id, backlog=2 * concurrency,
                                batches_per_transaction=concurrency)
     sending = _Sending(client, export, plan_id, recorder, concurrency)
