@@ -26,7 +26,7 @@ from ..campaign.recipient_tables import episerver_recipients
 from ..closed_loop.warehouse_tables import PARTITION_COLUMN
 from .dialect import drop_temp, fragments, raise_duckdb_memory_limit, run, temp_table
 from .identity import resolve_persons
-from .person_events import keys_and_pairs, new_events
+from .person_events import FACT_FIELDS, fact_table, keys_and_pairs, new_events
 from .profile_rows import COLLECTION_TABLES, rebuild_rows
 from .tables import (
     CLOSED_LOOP_TABLES, POSTGRESQL_INDEXES, STATE_TABLES, build_state, closed_loop_table, person_keys,
@@ -36,8 +36,9 @@ from .tables import (
 RECIPIENTS_MARGIN = dt.timedelta(hours=1)
 TEMP_TABLES = ("pf_new_events", "pf_person_events", "pf_recipients", "pf_edges", "pf_nodes",
                "pf_graph", "pf_links", "pf_labels", "pf_moves", "pf_affected", "pf_persons", "pf_keys",
-               "pf_live_recipients", "pf_person_facts", "pf_latest", "pf_times", "pf_summary",
-               "pf_recipient_dates", "pf_closed_loop", *COLLECTION_TABLES)
+               "pf_live_recipients", "pf_latest", "pf_times", "pf_summary",
+               "pf_recipient_dates", "pf_closed_loop", *COLLECTION_TABLES,
+               *map(fact_table, FACT_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ def build_profiles(connection: sa.Connection, full_rebuild: bool = False,
     """Merge what is new since the last build (or everything) into `profiles.user_profiles`.
 
     Two builds must not both merge the same new events: on PostgreSQL the second waits for the first
-    (an advisory lock held until commit); DuckDB admits one writer and fails the second's commit."""
+    (an advisory lock held until commit); on DuckDB the second process waits for the database file's
+    lock, then finds nothing new (test_user_profiles_race)."""
     f = fragments(connection)
     if f.name == "postgresql":
         lock_partition_on_server(connection, user_profiles.fullname, "build", lock_timeout_seconds)

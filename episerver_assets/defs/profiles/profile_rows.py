@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from ..campaign.recipient_tables import episerver_recipients
 from .dialect import Fragments, drop_temp, run, temp_table
-from .person_events import SPREAD_FACTS, collect_person_events
+from .person_events import FACT_FIELDS, collect_field_facts, collect_person_events, fact_table
 from .tables import closed_loop_table, person_keys, user_profiles
 
 BOUNCES = "('bounce', 'temporary_bounce', 'fatal_bounce')"
@@ -40,28 +40,17 @@ def _person_facts(connection: sa.Connection, up_to_request_id: int) -> None:
         FROM {recipients} r JOIN pf_keys p ON p.key = 'r:' || r.ep_recipient_id
         WHERE r.deleted_at IS NULL""")
     collect_person_events(connection, up_to_request_id)
-    temp_table(connection, "pf_person_facts", f"""
-        SELECT pid, field, value, sum(events) AS events, min(first_ts) AS first_ts, max(last_ts) AS last_ts
-        FROM (
-            {SPREAD_FACTS}
-            UNION ALL
-            SELECT pid, fields.field,
-                   CASE fields.field WHEN 'email' THEN email WHEN 'rid' THEN ep_recipient_id
-                        ELSE CAST(recipient_list_id AS VARCHAR) END,
-                   0, ep_modified_date, ep_modified_date
-            FROM pf_live_recipients CROSS JOIN (VALUES ('email'), ('rid'), ('import_list')) AS fields(field)
-        ) AS facts
-        WHERE value <> ''
-        GROUP BY pid, field, value""")
+    collect_field_facts(connection)
 
 
 def _latest_values(connection: sa.Connection, f: Fragments) -> None:
-    temp_table(connection, "pf_latest", f"""
-        SELECT pid, field, value FROM (
-            SELECT pid, field, value, row_number() OVER (
-                PARTITION BY pid, field ORDER BY last_ts DESC NULLS LAST, value{f.c} DESC) AS rank
-            FROM pf_person_facts WHERE field IN ('email', 'rid', 'client')) AS ranked
-        WHERE rank = 1""")
+    ranked = " UNION ALL ".join(f"""
+        SELECT pid, '{field}' AS field, value FROM (
+            SELECT pid, value, row_number() OVER (PARTITION BY pid ORDER BY last_ts DESC NULLS LAST, value{f.c} DESC)
+                   AS rank
+            FROM {fact_table(field)}) AS ranked
+        WHERE rank = 1""" for field in LATEST)
+    temp_table(connection, "pf_latest", ranked)
     temp_table(connection, "pf_recipient_dates", f"""
         SELECT pid, ep_created_date, ep_modified_date, last_active_ts FROM (
             SELECT pid, ep_created_date, ep_modified_date,
@@ -102,9 +91,9 @@ COLLECTION_TABLES = tuple(f"pf_{column}" for column in (*COUNTS.values(), *SETS.
 def _collection_tables(f: Fragments) -> dict[str, str]:
     """Column -> the temporary table holding it per person, and the SELECT that fills that table."""
     return {
-        **{column: f"SELECT pid, {f.json_counts()} AS text FROM pf_person_facts WHERE field = '{field}' GROUP BY pid"
+        **{column: f"SELECT pid, {f.json_counts()} AS text FROM {fact_table(field)} GROUP BY pid"
            for field, column in COUNTS.items()},
-        **{column: f"SELECT pid, {f.json_set()} AS text FROM pf_person_facts WHERE field = '{field}' GROUP BY pid"
+        **{column: f"SELECT pid, {f.json_set()} AS text FROM {fact_table(field)} GROUP BY pid"
            for field, column in SETS.items()},
     }
 
@@ -132,7 +121,7 @@ def _summary(connection: sa.Connection, f: Fragments) -> None:
             {ms(f"max(last_ts) FILTER (WHERE {clicks})")} AS ep_lastclick_ts,
             {ms("max(last_ts)")} AS last_event_ts,
             {ms("max(last_ts) FILTER (WHERE value IN ('open', 'click'))")} AS last_email_ts
-        FROM pf_person_facts WHERE field = 'type' GROUP BY pid""")
+        FROM {fact_table('type')} GROUP BY pid""")
 
 
 def rebuild_rows(connection: sa.Connection, f: Fragments, up_to_request_id: int,
@@ -143,6 +132,7 @@ def rebuild_rows(connection: sa.Connection, f: Fragments, up_to_request_id: int,
     drop_temp(connection, "pf_person_events")
     _latest_values(connection, f)
     _summary(connection, f)
+    drop_temp(connection, *map(fact_table, FACT_FIELDS))  # the largest: free them before the insert
     _closed_loop(connection)
     profiles = user_profiles.fullname
     deleted = run(connection, f"""
