@@ -1,6 +1,7 @@
 """Two processes running the same closed-loop send at once (two runs given one send id) put the file on the
-server once and record one outcome, on both engines: the ledger's reservation admits one of them; the other
-fails on it before uploading anything (or, coming later, finds the send uploaded and waits for its outcome)."""
+server once and record one outcome, on both engines: the send's run lock admits one of them to the upload;
+the other fails at once, uploading nothing (or, coming later, finds the send uploaded and waits for its
+outcome)."""
 
 from __future__ import annotations
 
@@ -40,9 +41,8 @@ def _send(warehouse_url: str, start, results) -> None:
             while error is not None:
                 causes.append(error)
                 error = error.cause
-            reserved = [cause for cause in causes if cause.cls_name == "IntegrityError"]
-            results.put(("failed", "already reserved" if reserved and SEND_ID in reserved[0].message
-                         else causes[-1].message, None))
+            busy = [cause for cause in causes if cause.cls_name == "RunBusyError" and SEND_ID in cause.message]
+            results.put(("failed", "busy" if busy else causes[-1].message, None))
     except Exception as error:  # reported to the test, which fails on it
         results.put((f"{type(error).__name__}: {error}", None, None))
 
@@ -63,7 +63,7 @@ def test_two_processes_running_one_send_upload_it_once(sandbox, sandbox_env, imp
     [row] = ledger_rows(warehouse_url)
     done = ("ok", row["file_name"], "processed")
     losers = [outcome for outcome in outcomes if outcome != done]
-    assert losers in ([], [("failed", "already reserved", None)])
+    assert losers in ([], [("failed", "busy", None)])
     assert renamed_to == [row["file_name"]]
     assert row["status"] == "processed" and row["send_id"] == SEND_ID
     processed = sandbox.directories[CLIENT].upload / "processed"

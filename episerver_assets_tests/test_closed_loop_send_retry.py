@@ -115,3 +115,31 @@ def test_the_ledger_key_settles_two_sends_that_both_saw_the_second_free(
     names = [metadata_of(send(f"race-{n}", ROWS, warehouse_url))["file_name"] for n in range(2)]
 
     assert names == ["20261129213005_subscribers.csv", "20261129213006_subscribers.csv"]
+
+
+def test_an_attempt_started_while_another_uploads_the_send_fails_uploading_nothing(
+    importer, upload_dir, send, warehouse_url, monkeypatch
+):
+    """Both would find the send reserved and its file not yet on the server: without the send's run lock the
+    second uploads it again."""
+    uploads, overlapping = [], []
+    real_upload = SftpSession.upload
+
+    def upload_while_a_second_attempt_starts(session, local_path, remote_dir, final_name):
+        uploads.append(final_name)
+        if not overlapping:
+            overlapping.append(send("overlap-1", ROWS, warehouse_url))
+        return real_upload(session, local_path, remote_dir, final_name)
+
+    monkeypatch.setattr(SftpSession, "upload", upload_while_a_second_attempt_starts)
+    first = send("overlap-1", ROWS, warehouse_url)
+
+    [second] = overlapping
+    assert first.success and metadata_of(first)["import_status"] == "processed"
+    [failure] = [event for event in second.all_events if event.is_step_failure]
+    error, messages = failure.step_failure_data.error, []
+    while error is not None:
+        messages.append(error.message)
+        error = error.cause
+    assert any("closed-loop send overlap-1 is being run already" in message for message in messages)
+    assert len(uploads) == 1

@@ -5,6 +5,7 @@ import dagster as dg
 from ...campaign.sftp import CampaignSftpResource
 from ...pools import CAMPAIGN_SFTP
 from ...warehouse import WarehouseResource
+from ...warehouse.run_lock import exclusive_run
 from . import server_files
 from .config import ClosedLoopSendConfig
 from .delivery import deliver
@@ -58,11 +59,13 @@ def subscribers_upload(
     then waits for the server's log or error file (with EPISERVER_PGP_PUBLIC_KEY set, the file goes
     PGP-encrypted to that key, under the same name). Campaign copies the source mailing and sends it to
     the file's recipients. The ledger `closed_loop_send.sends` makes every send upload at most once:
-    re-running a send (same send id) only waits for, or reports, the outcome. An error file fails the
+    re-running a send (same send id) only waits for, or reports, the outcome; an attempt started while
+    another is uploading the same send fails at once, uploading nothing. An error file fails the
     materialization with its content."""
     send_id = config.send_id or context.run.tags.get("dagster/root_run_id") or context.run.run_id
     ensure_ledger(warehouse)
-    with sftp.open_session() as session:
+    # two attempts of one send at once could both find it reserved and not yet on the server
+    with exclusive_run(warehouse, "closed-loop send", send_id), sftp.open_session() as session:
         send = deliver(context, config, warehouse, session, sftp.upload_dir, send_id, sftp.pgp_keys())
     outcome = _outcome(context, config, warehouse, sftp, send)
     metadata = {
