@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from ...campaign.rest import CampaignRestClient
 from .apply_pages import ORDER, rows
-from .apply_record import SentBatch, earlier_state, record_batches
+from .apply_record import SentBatch, earlier_state, one_of, record_batches
 from .apply_send import RowOutcome, landed
 from .apply_warehouse import HeldConnection
 from .config import Export
@@ -26,20 +26,25 @@ def recover(client: CampaignRestClient, warehouse: HeldConnection, export: Expor
             statuses: Counter) -> int:
     """Rows a dead apply sent without recording: record those that took effect (their statuses counted into
     `statuses`), unmark the others; returns how many took effect."""
+    with warehouse.begin() as connection:
+        if connection.execute(sa.select(in_flight.c.recipient_id).where(in_flight.c.export == export.name)
+                              .limit(1)).first() is None:
+            return 0  # the usual case: the last apply ended
     recovered = 0
     in_flight_only = sa.and_(_same_row(in_flight, plan_id), ~_same_row(sync_results, plan_id))
     for action in ORDER:
         with warehouse.begin() as connection:
             marked = rows(connection, export, plan_id, action, in_flight_only)
-            stuck = sa.select(plan_rows.c.recipient_id).where(
-                plan_rows.c.plan_id == plan_id, plan_rows.c.export == export.name, plan_rows.c.action == action,
-                in_flight_only)
-            earlier = earlier_state(connection, export, stuck)
         took_effect = [r for r in marked if landed(client, export.recipient_list_id, r)]
-        outcomes = [RowOutcome(r.recipient_id, True, added_by_us=True if action == "add" else None)
-                    for r in took_effect]
         if took_effect:
+            outcomes = [RowOutcome(r.recipient_id, True, added_by_us=True if action == "add" else None)
+                        for r in took_effect]
+            ids = [r.recipient_id for r in took_effect]
             with warehouse.begin() as connection:
+                plan_ids = sa.select(plan_rows.c.recipient_id).where(
+                    plan_rows.c.plan_id == plan_id, plan_rows.c.export == export.name,
+                    one_of(plan_rows.c.recipient_id, ids))
+                earlier = earlier_state(connection, export, ids, plan_ids)
                 statuses.update(record_batches(connection, export, plan_id,
                                                [SentBatch(took_effect, outcomes, earlier)], dt.datetime.now(dt.UTC)))
         recovered += len(took_effect)
