@@ -7,7 +7,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
-from .apply_record import Earlier, earlier_state
+from .apply_record import Earlier, earlier_state, tables_with_rows_of
 from .apply_send import PlannedRow
 from .config import Export
 from .tables import in_flight, plan_rows, sync_results
@@ -44,9 +44,15 @@ def _handled_ids(connection: sa.Connection, export: Export, plan_id: str, after:
     return set(connection.execute(sa.union_all(between(sync_results), between(in_flight))).scalars())
 
 
-def _page(connection: sa.Connection, export: Export, plan_id: str, action: str,
-          after: str | None) -> tuple[Page, str] | None:
-    """The page after `after` and its last id; None at the end.
+def _of_action(export: Export, plan_id: str, action: str, *where: sa.ColumnElement[bool]) -> sa.Select:
+    return sa.select(plan_rows.c.recipient_id).where(
+        plan_rows.c.plan_id == plan_id, plan_rows.c.export == export.name, plan_rows.c.action == action, *where)
+
+
+def _page(connection: sa.Connection, export: Export, plan_id: str, action: str, after: str | None,
+          lookups: tuple[sa.Table, ...]) -> tuple[Page, str] | None:
+    """The page after `after` and its last id; None at the end. `lookups`: the tables that may hold rows
+    of the action's recipients.
 
     A page is read by its index alone and the ids already recorded or in flight in its id range are
     dropped after: an anti-join per page let PostgreSQL pick a plan from statistics taken while the
@@ -57,18 +63,19 @@ def _page(connection: sa.Connection, export: Export, plan_id: str, action: str,
     last = page[-1].recipient_id
     done = _handled_ids(connection, export, plan_id, after, last)
     todo = [row for row in page if row.recipient_id not in done]
-    page_ids = sa.select(plan_rows.c.recipient_id).where(
-        plan_rows.c.plan_id == plan_id, plan_rows.c.export == export.name, plan_rows.c.action == action,
-        *_in_range(plan_rows, after, last))
-    earlier = earlier_state(connection, export, [r.recipient_id for r in todo], page_ids) if todo else Earlier({}, {})
+    earlier = Earlier({}, {})
+    if todo and lookups:
+        earlier = earlier_state(connection, export, [r.recipient_id for r in todo],
+                                _of_action(export, plan_id, action, *_in_range(plan_rows, after, last)), lookups)
     return (todo, earlier), last
 
 
 def pages(read: Callable[[Callable[[sa.Connection], T]], T], export: Export, plan_id: str,
           action: str) -> Iterator[Page]:
     """The action's rows without a result or mark, by recipient id; `read` runs a query on the warehouse."""
+    lookups = read(lambda connection: tables_with_rows_of(connection, export, _of_action(export, plan_id, action)))
     after = None
-    while found := read(lambda connection: _page(connection, export, plan_id, action, after)):
+    while found := read(lambda connection: _page(connection, export, plan_id, action, after, lookups)):
         (todo, earlier), after = found
         if todo:
             yield todo, earlier

@@ -52,12 +52,15 @@ def one_of(column: sa.Column, ids: list[str]) -> sa.ColumnElement[bool]:
     return column.in_(sa.select(sa.func.unnest(sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Text)))))
 
 
-def earlier_state(connection: sa.Connection, export: Export, ids: list[str], plan_ids: sa.Select) -> Earlier:
-    """The rows of `ids` (which `plan_ids` selects from the plan's rows): one lookup per page, none per batch.
-    PostgreSQL probes its unique indexes with the ids (a semi-join on the plan's rows scanned the whole
-    ledger per page: 158 ms a page at 1,000,000 rows); DuckDB, without indexes, hashes the plan's rows
-    and scans the ledger once."""
+def earlier_state(connection: sa.Connection, export: Export, ids: list[str], plan_ids: sa.Select,
+                  tables: tuple[sa.Table, ...] = (owned_members, row_failures)) -> Earlier:
+    """The rows of `ids` (which `plan_ids` selects from the plan's rows) in `tables` (the others are known to
+    hold none): one lookup per page, none per batch. PostgreSQL probes its unique indexes with the ids (a
+    semi-join on the plan's rows scanned the whole ledger per page: 158 ms a page at 1,000,000 rows);
+    DuckDB, without indexes, hashes the plan's rows and scans the ledger once."""
     def by_id(table: sa.Table, columns: tuple[str, ...]) -> dict[str, tuple]:
+        if table not in tables:
+            return {}
         among = (one_of(table.c.recipient_id, ids) if connection.dialect.name == "postgresql"
                  else table.c.recipient_id.in_(plan_ids))
         query = sa.select(table.c.recipient_id, *(table.c[c] for c in columns)).where(
@@ -65,6 +68,18 @@ def earlier_state(connection: sa.Connection, export: Export, ids: list[str], pla
         return {row[0]: tuple(row[1:]) for row in connection.execute(query)}
 
     return Earlier(by_id(owned_members, LEDGER_COLUMNS), by_id(row_failures, FAILURE_COLUMNS))
+
+
+def tables_with_rows_of(connection: sa.Connection, export: Export, plan_rows_of_action: sa.Select
+                        ) -> tuple[sa.Table, ...]:
+    """Which of the ledger and the retry schedule hold a row for any of the given plan rows (their
+    recipient ids). Asked once per action: a first backfill's adds have neither, so its pages need no
+    lookups. Only recording a row writes these rows while the apply holds the export's lock, so the
+    answer holds to the action's end."""
+    ids = plan_rows_of_action.subquery()
+    return tuple(table for table in (owned_members, row_failures) if connection.execute(
+        sa.select(table.c.recipient_id).join(ids, ids.c.recipient_id == table.c.recipient_id)
+        .where(table.c.export == export.name).limit(1)).first() is not None)
 
 
 def _delete(connection: sa.Connection, table: sa.Table, export: Export, ids: list[str]) -> None:
