@@ -74,7 +74,7 @@ TIMED = [(plan_asset, "require_list_fields", "list fields+count"), (plan_asset, 
          (apply_run, "mark_in_flight", "mark_in_flight"), (apply_run, "send_batch", "send_batch (threads)"),
          (apply_pages, "rows", "plan-row queries"), (apply_pages, "_handled_ids", "handled-id queries"),
          (apply_pages, "earlier_state", "ledger lookups (per page)"), (apply_run, "recover", "recovery check"),
-         (apply_asset, "ensure_export_tables", "apply's table check"),
+         (apply_asset, "_latest_plan", "apply's latest-plan check"),
          (apply_warehouse, "record_batches", "record_batches"), (apply_record, "_delete", "  deletes"),
          (apply_record, "load_arrow", "  Arrow loads (incl. in-flight marks)")]
 """What the product's time is split into. Page reads, marks and record_batches run on the warehouse thread (the
