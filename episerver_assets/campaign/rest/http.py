@@ -36,6 +36,7 @@ from ..errors import (
 )
 from ..retry import RetryPolicy, parse_retry_after
 from .body import decode_json, read_body
+from .bulk_body import EncodedJson
 from .deadline import Deadline
 from .error_responses import http_error, request_url
 from .log_privacy import install as install_log_privacy
@@ -51,6 +52,8 @@ T = TypeVar("T")
 
 # Failures where the request provably never reached the service.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+_JSON_CONTENT = {"Content-Type": "application/json"}
 
 ERROR_BODY_BYTES = 64 * 1024
 """An error response is read only for its message: the rest of a longer body is dropped."""
@@ -171,7 +174,10 @@ class RestSession:
     def _exchange(self, method: str, url: str, params: dict[str, Any] | None, data: Any, json: Any,
                   deadline: Deadline) -> httpx.Response:
         """Send and read the whole body under the size cap; any 3xx is refused, never followed."""
-        request = self.http.build_request(method, url, params=params, data=data, json=json)
+        if isinstance(json, EncodedJson):  # pre-encoded (bulk_body.py): sent as is
+            request = self.http.build_request(method, url, params=params, content=json, headers=_JSON_CONTENT)
+        else:
+            request = self.http.build_request(method, url, params=params, data=data, json=json)
         response = self.http.send(request, stream=True)
         try:
             status = response.status_code

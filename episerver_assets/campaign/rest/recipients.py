@@ -9,16 +9,13 @@ request of 1000 recipients with a dozen fields stays around 0.5 MB and within ga
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 from ..errors import CampaignConflict, CampaignInvalidResponse, CampaignNotFound, CampaignRefusedOperation
-from .body import decode_json
+from .bulk_writes import BulkRecipientWrites, chunked
 from .http import RestSession, Safety
 from .models import (
-    BulkResult,
     ListField,
     Recipient,
     RecipientData,
@@ -30,12 +27,6 @@ from .models import (
 MAX_BULK_BATCH = 1000
 DELETE_IDS_PER_REQUEST = 100
 """Ids per `DELETE /recipients/{listId}?recipientIds=...`: keeps the URL well under 8 KB."""
-
-
-def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 def _form_value(value: Any) -> str:
@@ -52,7 +43,7 @@ def _recipient_form(recipient: RecipientData) -> dict[str, str]:
     return {f"data.{name}": _form_value(value) for name, value in recipient.attributes.items()}
 
 
-class RecipientOperations:
+class RecipientOperations(BulkRecipientWrites):
     """Mixed into `CampaignRestClient`; needs `_session`, `_page_size`, `_batch_size`."""
 
     _session: RestSession
@@ -186,32 +177,7 @@ class RecipientOperations:
             return False
         return True
 
-    # --- bulk writes ---------------------------------------------------------------------------
-    def add_recipients(self, list_id: int, recipients: Iterable[RecipientData],
-                       optin_process_id: int | None = None) -> BulkResult:
-        """Bulk add in batches; existing recipients are left untouched and reported in `failed_ids`.
-
-        Resending a batch is safe (the service refuses ids already in the list, so nothing is
-        duplicated); a resend after a lost reply sets `uncertain` on the result.
-        """
-        url, total = self._session.url("recipients", list_id), BulkResult()
-        for batch in chunked(recipients, self._batch_size):
-            body: dict[str, Any] = {"recipients": [r.to_json() for r in batch]}
-            if optin_process_id is not None:
-                body["optinProcessId"] = optin_process_id
-            response, resent = self._session.send_tracked("PUT", url, json=body)
-            total = total.merge(replace(_bulk_result(decode_json(response)), uncertain=resent))
-        return total
-
-    def modify_recipients(self, list_id: int, recipients: Iterable[RecipientData], mode: str = "set") -> BulkResult:
-        """Bulk update attributes in batches. "set" is idempotent and resent; append/prepend never are."""
-        safety = Safety.REPEATABLE if mode == "set" else Safety.NOT_REPEATABLE
-        url, total = self._session.url("recipients", list_id, "modify"), BulkResult()
-        for batch in chunked(recipients, self._batch_size):
-            body = {"updateMode": mode, "recipients": [{"id": r.id, "data": dict(r.attributes)} for r in batch]}
-            total = total.merge(_bulk_result(self._session.send_json("PUT", url, json=body, safety=safety)))
-        return total
-
+    # --- bulk deletes (bulk add / modify: `bulk_writes.py`) ---------------------------------------
     def delete_recipients(self, list_id: int, recipient_ids: Iterable[str]) -> int:
         """Delete the given recipients (ids missing from the list are ignored); returns ids sent."""
         sent = 0
@@ -232,7 +198,3 @@ class RecipientOperations:
             raise CampaignRefusedOperation(f"refusing DELETE of list {list_id} recipients without recipientIds")
         self._session.send("DELETE", self._session.url("recipients", list_id), params=params or None)
 
-
-def _bulk_result(body: dict | None) -> BulkResult:
-    body = body or {}
-    return BulkResult(int(body.get("count") or 0), tuple(str(i) for i in body.get("failedIds") or ()))
