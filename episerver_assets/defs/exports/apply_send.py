@@ -65,13 +65,19 @@ def _reason(client: CampaignRestClient, list_id: int, row: PlannedRow) -> RowOut
     return RowOutcome(row.recipient_id, True, added_by_us=True)
 
 
+def _bulk_modify(client: CampaignRestClient, list_id: int, rows: Sequence[PlannedRow]) -> set[str]:
+    """Bulk modify "set" of the rows' payloads, handed over as the plan's texts; the ids not in the list."""
+    ids, _, _, texts = zip(*rows)
+    return set(client.modify_recipients_encoded(list_id, ids, texts).failed_ids)
+
+
 def _add(client: CampaignRestClient, list_id: int, rows: Sequence[PlannedRow]) -> list[RowOutcome]:
-    result = client.add_recipients(list_id, [_data(r) for r in rows])
-    refused = set(result.failed_ids)
+    ids, emails, _, texts = zip(*rows)
+    refused = set(client.add_recipients_encoded(list_id, ids, texts, emails).failed_ids)
     outcomes = [RowOutcome(r.recipient_id, True, added_by_us=True) for r in rows if r.recipient_id not in refused]
     existing = [r for r in rows if r.recipient_id in refused]
     if existing:
-        not_in_list = set(client.modify_recipients(list_id, [_data(r) for r in existing]).failed_ids)
+        not_in_list = _bulk_modify(client, list_id, existing)
         outcomes += [RowOutcome(r.recipient_id, True, added_by_us=False)
                      for r in existing if r.recipient_id not in not_in_list]
         outcomes += [_reason(client, list_id, r) for r in existing if r.recipient_id in not_in_list]
@@ -79,7 +85,7 @@ def _add(client: CampaignRestClient, list_id: int, rows: Sequence[PlannedRow]) -
 
 
 def _update(client: CampaignRestClient, list_id: int, rows: Sequence[PlannedRow]) -> list[RowOutcome]:
-    gone = set(client.modify_recipients(list_id, [_data(r) for r in rows]).failed_ids)
+    gone = _bulk_modify(client, list_id, rows)
     outcomes = [RowOutcome(r.recipient_id, True) for r in rows if r.recipient_id not in gone]
     if gone:
         outcomes += _add(client, list_id, [r for r in rows if r.recipient_id in gone])
@@ -87,7 +93,7 @@ def _update(client: CampaignRestClient, list_id: int, rows: Sequence[PlannedRow]
 
 
 def _clear(client: CampaignRestClient, list_id: int, rows: Sequence[PlannedRow]) -> list[RowOutcome]:
-    client.modify_recipients(list_id, [_data(r) for r in rows])
+    _bulk_modify(client, list_id, rows)
     return [RowOutcome(r.recipient_id, True) for r in rows]
 
 
