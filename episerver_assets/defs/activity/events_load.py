@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql
 
 from ...warehouse import WarehouseResource
 from ...warehouse.bulk_load import load_arrow
+from ...warehouse.indexes import create_missing_indexes
 from .activity_tables import PARTITION_COLUMN, episerver_activity, episerver_activity_rejects
 
 # PostgreSQL only: DuckDB's zone maps already skip other days, and an index would slow its inserts.
@@ -34,7 +35,7 @@ def ensure_activity_tables(warehouse: WarehouseResource) -> None:
     warehouse.ensure_table(episerver_activity, episerver_activity_rejects)
     if warehouse.dialect == "postgresql":
         with warehouse.ddl() as connection:
-            connection.execute(sa.schema.CreateIndex(event_date_index, if_not_exists=True))
+            create_missing_indexes(connection, [event_date_index])
 
 
 def _staging_table(table: sa.Table) -> sa.Table:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from ...warehouse.indexes import create_missing_indexes
 from ..crm.contacts import contacts
 from ..profiles.tables import user_profiles
 from .config import Audience
@@ -92,8 +93,7 @@ def recompute_audiences(connection: sa.Connection, audiences: Sequence[Audience]
     """Recompute inside the caller's transaction (which should hold the audiences' lock); `at` stamps
     entries, exits and the sizes row. Returns each configured audience's size and changes."""
     if connection.dialect.name == "postgresql":
-        for statement in POSTGRESQL_INDEXES:
-            _run(connection, statement)
+        create_missing_indexes(connection, POSTGRESQL_INDEXES)
     _fill_candidates(connection, audiences)
     _apply_changes(connection, at)
     counts = _counts(connection, audiences)

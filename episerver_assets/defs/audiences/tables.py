@@ -46,8 +46,8 @@ audience_sizes = sa.Table(
 )
 
 POSTGRESQL_INDEXES = (
-    f"CREATE UNIQUE INDEX IF NOT EXISTS audience_members_by_member ON {audience_members.fullname} (audience, email)",
-    f"CREATE INDEX IF NOT EXISTS audience_history_by_time ON {audience_history.fullname} (audience, event_at)",
+    sa.Index("audience_members_by_member", audience_members.c.audience, audience_members.c.email, unique=True),
+    sa.Index("audience_history_by_time", audience_history.c.audience, audience_history.c.event_at),
 )
 """Each computation compares every member with the new candidates: PostgreSQL joins them by index.
 DuckDB gets none, as for the profiles: it keeps key indexes in memory and its scans are fast enough."""

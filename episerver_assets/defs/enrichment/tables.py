@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ...warehouse.indexes import create_missing_indexes
 from ...warehouse.partition_lock import lock_partition_on_server
 from ..campaign.recipient_columns import columns_in_warehouse
 from .config import Enrichment
@@ -40,7 +41,7 @@ state = sa.Table(
 )
 
 POSTGRESQL_INDEXES = (
-    f"CREATE UNIQUE INDEX IF NOT EXISTS enrichment_ledger_by_entry ON {ledger.fullname} (enrichment, email, entered_at)",
+    sa.Index("enrichment_ledger_by_entry", ledger.c.enrichment, ledger.c.email, ledger.c.entered_at, unique=True),
 )
 
 
@@ -102,6 +103,5 @@ def ensure_enrichment_tables(connection: sa.Connection, enrichments: tuple[Enric
     for table in tables.values():
         add_missing_text_columns(connection, table, [c.name for c in table.columns], lock_timeout_seconds)
     if connection.dialect.name == "postgresql":
-        for statement in POSTGRESQL_INDEXES:
-            connection.execute(sa.text(statement))
+        create_missing_indexes(connection, POSTGRESQL_INDEXES)
     return tables

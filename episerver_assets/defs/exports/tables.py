@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ...warehouse.indexes import create_missing_indexes
+
 SCHEMA = "exports"
 TS = sa.DateTime(timezone=True)
 
@@ -99,11 +101,11 @@ in_flight = sa.Table(
 ALL_TABLES = (owned_members, plans, plan_rows, sync_results, row_failures, in_flight)
 
 POSTGRESQL_INDEXES = (
-    f"CREATE UNIQUE INDEX IF NOT EXISTS owned_members_by_key ON {owned_members.fullname} (export, recipient_id)",
-    f"CREATE UNIQUE INDEX IF NOT EXISTS row_failures_by_key ON {row_failures.fullname} (export, recipient_id)",
-    f"CREATE INDEX IF NOT EXISTS plan_rows_by_plan ON {plan_rows.fullname} (plan_id, recipient_id)",
-    f"CREATE INDEX IF NOT EXISTS sync_results_by_plan ON {sync_results.fullname} (plan_id, recipient_id)",
-    f"CREATE INDEX IF NOT EXISTS in_flight_by_plan ON {in_flight.fullname} (plan_id, recipient_id)",
+    sa.Index("owned_members_by_key", owned_members.c.export, owned_members.c.recipient_id, unique=True),
+    sa.Index("row_failures_by_key", row_failures.c.export, row_failures.c.recipient_id, unique=True),
+    sa.Index("plan_rows_by_plan", plan_rows.c.plan_id, plan_rows.c.recipient_id),
+    sa.Index("sync_results_by_plan", sync_results.c.plan_id, sync_results.c.recipient_id),
+    sa.Index("in_flight_by_plan", in_flight.c.plan_id, in_flight.c.recipient_id),
 )
 """Apply pages through a plan's rows with anti-joins on results and in-flight marks: without these
 indexes PostgreSQL scans both tables per page (a 1 M-row apply stalled for minutes on one page)."""
@@ -113,5 +115,4 @@ def ensure_export_tables(warehouse) -> None:
     warehouse.ensure_table(*ALL_TABLES)
     if warehouse.dialect == "postgresql":
         with warehouse.ddl() as connection:
-            for statement in POSTGRESQL_INDEXES:
-                connection.execute(sa.text(statement))
+            create_missing_indexes(connection, POSTGRESQL_INDEXES)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from ...warehouse.indexes import create_missing_indexes
 from ...warehouse.partition_lock import lock_partition_on_server
 from ..activity.activity_tables import episerver_activity
 from ..campaign.recipient_tables import episerver_recipients
@@ -90,8 +91,7 @@ def _empty_state(connection: sa.Connection) -> None:
 
 def _index_state(connection: sa.Connection) -> None:
     if connection.dialect.name == "postgresql":
-        for statement in POSTGRESQL_INDEXES:
-            run(connection, statement)
+        create_missing_indexes(connection, POSTGRESQL_INDEXES)
 
 
 def _input_marks(connection: sa.Connection) -> tuple:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ...warehouse import WarehouseResource
+from ...warehouse.indexes import create_missing_indexes
 from ..activity.activity_tables import episerver_activity
 from ..campaign.recipient_tables import episerver_recipients
 from ..closed_loop.schemas import RESPONSE_TABLES
@@ -107,9 +108,9 @@ build_state = sa.Table(
 STATE_TABLES = (person_keys, recipient_identities, build_state)
 
 POSTGRESQL_INDEXES = (
-    f"CREATE UNIQUE INDEX IF NOT EXISTS user_profiles_by_person ON {user_profiles.fullname} (person_id)",
-    f"CREATE UNIQUE INDEX IF NOT EXISTS user_profile_keys_by_key ON {person_keys.fullname} (key)",
-    f"CREATE INDEX IF NOT EXISTS user_profile_keys_by_person ON {person_keys.fullname} (person_key)",
+    sa.Index("user_profiles_by_person", user_profiles.c.person_id, unique=True),
+    sa.Index("user_profile_keys_by_key", person_keys.c.key, unique=True),
+    sa.Index("user_profile_keys_by_person", person_keys.c.person_key),
 )
 """An incremental merge reads the rows of a few persons: PostgreSQL needs indexes to find them without
 reading the tables through. The tables declare no primary keys (the build keeps keys unique by
@@ -127,5 +128,4 @@ def ensure_profile_tables(warehouse: WarehouseResource) -> None:
                            *STATE_TABLES, user_profiles)
     if warehouse.dialect == "postgresql":
         with warehouse.ddl() as connection:
-            for statement in POSTGRESQL_INDEXES:
-                connection.execute(sa.text(statement))
+            create_missing_indexes(connection, POSTGRESQL_INDEXES)
