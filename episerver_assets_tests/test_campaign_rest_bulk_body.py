@@ -100,5 +100,10 @@ def test_a_text_that_is_no_json_object_is_refused_without_naming_the_address():
     with pytest.raises(ValueError, match="row 1 of the batch") as caught:
         client.add_recipients_encoded(7, ["a@example.com", "secret@example.com"], ['{"a":"1"}', '"text"'])
     assert "secret" not in str(caught.value) and sent == []
+    for row, text in ((3, '{"c":"3"}]'), (4, '{"d":"4"} '), (1, "[]"), (0, "}{")):
+        texts = ['{"a":"1"}', None, '{"b":"2"}', '{"c":"3"}', '{"d":"4"}']
+        texts[row] = text
+        with pytest.raises(ValueError, match=f"row {row} of the batch"):
+            client.modify_recipients_encoded(7, [f"r{i}@example.com" for i in range(5)], texts)
     with pytest.raises(ValueError, match="2 recipient ids but 1 data texts"):
         client.modify_recipients_encoded(7, ["a@example.com", "b@example.com"], ['{"a":"1"}'])

@@ -25,10 +25,18 @@ def _checked(ids: Sequence[str], data_texts: Sequence[str | None]) -> list[str]:
     if len(ids) != len(data_texts):
         raise ValueError(f"{len(ids)} recipient ids but {len(data_texts)} data texts")
     texts = [text or EMPTY_DATA for text in data_texts]
-    for index, text in enumerate(texts):
-        if not isinstance(text, str) or text[:1] != "{" or text[-1:] != "}":
-            # The row's position only: its id may be an e-mail address.
-            raise ValueError(f"data text of row {index} of the batch is not a JSON object text")
+    try:
+        # One pass in C: every text starts with "{" and ends with "}" (the separator, NUL, is never
+        # part of a JSON text: JSON escapes it).
+        joined = "\0".join(texts)
+        framed = joined[:1] == "{" and joined[-1:] == "}" and joined.count("\0") == joined.count("}\0{")
+    except TypeError:
+        framed = False
+    if not framed:
+        for index, text in enumerate(texts):
+            if not isinstance(text, str) or text[:1] != "{" or text[-1:] != "}":
+                # The row's position only: its id may be an e-mail address.
+                raise ValueError(f"data text of row {index} of the batch is not a JSON object text")
     return texts
 
 
