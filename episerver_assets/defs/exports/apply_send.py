@@ -73,6 +73,8 @@ def _bulk_modify(client: CampaignRestClient, list_id: int, rows: Sequence[Planne
 def _add(client: CampaignRestClient, list_id: int, rows: Sequence[PlannedRow]) -> list[RowOutcome]:
     ids, emails, _, texts = zip(*rows)
     refused = set(client.add_recipients_encoded(list_id, ids, texts, emails).failed_ids)
+    if not refused:  # a backfill's usual batch: every row added
+        return [RowOutcome(i, True, True) for i in ids]
     outcomes = [RowOutcome(r.recipient_id, True, added_by_us=True) for r in rows if r.recipient_id not in refused]
     existing = [r for r in rows if r.recipient_id in refused]
     if existing:
