@@ -50,24 +50,26 @@ def _insert_rows(connection: sa.Connection, export: Export, plan_id: str) -> Non
     exit_action = f"""CASE WHEN {'l.added_by_us' if mirror else 'false'} THEN 'remove'
                            WHEN :has_membership AND l.membership_sent IS NOT NULL AND l.membership_sent <> ''
                            THEN 'clear_membership' ELSE 'forget' END"""
+    # One full join of the audience and the export's active ledger rows: one pass over each, where an
+    # add, an update and an exit branch joined them three times. An exit without a write needs no
+    # payload, and a removal sends none.
     connection.execute(sa.text(f"""
         INSERT INTO {rows} (plan_id, export, recipient_id, email, action, payload, suppressed)
-        SELECT :plan, :export, d.recipient_id, d.email, 'add', d.payload, false
-        FROM {DESIRED} d LEFT JOIN {ledger} l ON l.export = :export AND l.recipient_id = d.recipient_id AND l.active
-        WHERE l.recipient_id IS NULL
-        UNION ALL
-        SELECT :plan, :export, d.recipient_id, d.email, 'update', d.payload, false
-        FROM {DESIRED} d JOIN {ledger} l ON l.export = :export AND l.recipient_id = d.recipient_id AND l.active
-        WHERE l.payload_sent IS DISTINCT FROM d.payload
-        UNION ALL
-        SELECT :plan, :export, l.recipient_id, l.email, {exit_action}, CAST(:clear_payload AS TEXT), false
-        FROM {ledger} l LEFT JOIN {DESIRED} d ON d.recipient_id = l.recipient_id
-        WHERE l.export = :export AND l.active AND d.recipient_id IS NULL"""),
+        SELECT :plan, :export, recipient_id, email, action,
+               CASE WHEN action IN ('remove', 'forget') THEN NULL ELSE payload END, false
+        FROM (
+            SELECT coalesce(d.recipient_id, l.recipient_id) AS recipient_id,
+                   CASE WHEN d.recipient_id IS NULL THEN l.email ELSE d.email END AS email,
+                   CASE WHEN l.recipient_id IS NULL THEN 'add' WHEN d.recipient_id IS NULL THEN {exit_action}
+                        ELSE 'update' END AS action,
+                   CASE WHEN d.recipient_id IS NULL THEN CAST(:clear_payload AS TEXT) ELSE d.payload END AS payload
+            FROM {DESIRED} d FULL JOIN (
+                SELECT recipient_id, email, payload_sent, added_by_us, membership_sent FROM {ledger}
+                WHERE export = :export AND active) AS l ON l.recipient_id = d.recipient_id
+            WHERE l.recipient_id IS NULL OR d.recipient_id IS NULL OR l.payload_sent IS DISTINCT FROM d.payload
+        ) AS changes"""),
         {"plan": plan_id, "export": export.name, "has_membership": clear_payload is not None,
          "clear_payload": clear_payload})
-    # An exit without a write needs no payload; a removal sends none.
-    connection.execute(sa.text(f"UPDATE {rows} SET payload = NULL WHERE plan_id = :plan "
-                               "AND action IN ('remove', 'forget')"), {"plan": plan_id})
 
 
 def _hold_back(connection: sa.Connection, export: Export, plan_id: str, at: dt.datetime) -> int:
