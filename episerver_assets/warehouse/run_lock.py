@@ -42,10 +42,10 @@ def _lock_file(path: str, busy: RunBusyError) -> Iterator[None]:
 def exclusive_run(warehouse: WarehouseResource, kind: str, name: str,
                   busy_error: type[RunBusyError] = RunBusyError) -> Iterator[None]:
     """Hold the run lock of (kind, name) for the block; `busy_error(kind, name)` when another holds it.
-    On DuckDB the lock file is `<database>.<kind>-<name>.lock` (spaces as dashes)."""
+    On DuckDB the lock file is `<database>.run-<key>.lock`: a name (a send id) may hold any character."""
     busy = busy_error(kind, name)
+    key = partition_lock_key(kind, name)
     if warehouse.dialect == "postgresql":
-        key = partition_lock_key(kind, name)
         with warehouse.engine.connect() as connection:
             if not connection.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
                 raise busy
@@ -64,5 +64,5 @@ def exclusive_run(warehouse: WarehouseResource, kind: str, name: str,
         except PartitionBusyError:
             raise busy from None
         if file and file != ":memory:":
-            held.enter_context(_lock_file(f"{database}.{kind.replace(' ', '-')}-{name}.lock", busy))
+            held.enter_context(_lock_file(f"{database}.run-{key & 0xFFFFFFFFFFFFFFFF:016x}.lock", busy))
         yield
