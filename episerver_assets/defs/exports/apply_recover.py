@@ -9,10 +9,10 @@ from collections import Counter
 import sqlalchemy as sa
 
 from ...campaign.rest import CampaignRestClient
+from ...warehouse import WarehouseResource
 from .apply_pages import ORDER, rows
 from .apply_record import SentBatch, earlier_state, one_of, record_batches
 from .apply_send import RowOutcome, landed
-from .apply_warehouse import HeldConnection
 from .config import Export
 from .tables import in_flight, plan_rows, sync_results
 
@@ -22,7 +22,7 @@ def _same_row(table: sa.Table, plan_id: str) -> sa.Exists:
         table.c.recipient_id == plan_rows.c.recipient_id).exists()
 
 
-def recover(client: CampaignRestClient, warehouse: HeldConnection, export: Export, plan_id: str,
+def recover(client: CampaignRestClient, warehouse: WarehouseResource, export: Export, plan_id: str,
             statuses: Counter) -> int:
     """Rows a dead apply sent without recording: record those that took effect (their statuses counted into
     `statuses`), unmark the others; returns how many took effect."""

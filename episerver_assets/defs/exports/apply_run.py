@@ -23,7 +23,7 @@ from .apply_pages import ORDER, Page, pages
 from .apply_record import Earlier, SentBatch, mark_in_flight, unmark, unmark_all
 from .apply_recover import recover
 from .apply_send import PlannedRow, send_batch
-from .apply_warehouse import HeldConnection, WarehouseThread
+from .apply_warehouse import WarehouseThread
 from .config import Export
 
 @dataclass
@@ -125,11 +125,13 @@ def _fewer_full_collections() -> Iterator[None]:
 
 def apply_plan(client: CampaignRestClient, warehouse: WarehouseResource, export: Export, plan_id: str,
                batch_size: int, concurrency: int, progress: Callable[[str], None] = lambda _: None) -> ApplyCounts:
-    with _fewer_full_collections(), warehouse.engine.connect() as connection:
-        return _apply(client, HeldConnection(connection), export, plan_id, batch_size, concurrency, progress)
+    # one connection for the whole apply, a transaction per unit of work: opening one costs about 77 ms
+    # on DuckDB; session() also waits for another process's file lock
+    with _fewer_full_collections(), warehouse.session():
+        return _apply(client, warehouse, export, plan_id, batch_size, concurrency, progress)
 
 
-def _apply(client: CampaignRestClient, warehouse: HeldConnection, export: Export, plan_id: str, batch_size: int,
+def _apply(client: CampaignRestClient, warehouse: WarehouseResource, export: Export, plan_id: str, batch_size: int,
            concurrency: int, progress: Callable[[str], None]) -> ApplyCounts:
     counts = ApplyCounts()
     counts.recovered = recover(client, warehouse, export, plan_id, counts.statuses)
@@ -144,7 +146,7 @@ def _apply(client: CampaignRestClient, warehouse: HeldConnection, export: Export
                 progress(f"{action}: {sent:,} rows")
         recorder.call(lambda connection: unmark_all(connection, export, plan_id), after_records=True)
     except BaseException:
-        sending.close()
+        sending.close()  # before the unsent rows are read
         if recorder.failure is None:
             # Marks left behind cost the next apply a check per row against Campaign, nothing worse.
             with suppress(Exception):

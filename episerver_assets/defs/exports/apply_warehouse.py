@@ -14,37 +14,24 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
-from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from ...warehouse import WarehouseResource
 from .apply_record import SentBatch, record_batches
 from .config import Export
 
 T = TypeVar("T")
 
 
-class HeldConnection:
-    """One connection for a whole apply, a transaction per unit of work: opening one costs about 77 ms on
-    DuckDB."""
-
-    def __init__(self, connection: sa.Connection) -> None:
-        self._connection = connection
-
-    @contextmanager
-    def begin(self) -> Iterator[sa.Connection]:
-        with self._connection.begin():
-            yield self._connection
-
-
 class WarehouseThread:
     """Calls (page reads, marks) go before queued batches, so sending is not held up by recording;
     a call made `after_records` waits until every batch queued before it is recorded."""
 
-    def __init__(self, warehouse: HeldConnection, export: Export, plan_id: str, backlog: int,
+    def __init__(self, warehouse: WarehouseResource, export: Export, plan_id: str, backlog: int,
                  batches_per_transaction: int) -> None:
         self._warehouse, self._export, self._plan_id = warehouse, export, plan_id
         self._backlog, self._per_transaction = backlog, batches_per_transaction
@@ -104,9 +91,9 @@ class WarehouseThread:
             if isinstance(item, list):
                 self._record(item)
             else:
-                self._call(*item)
+                self._call(item[0], item[1])
 
-    def _call(self, work: Callable[[sa.Connection], Any], future: Future, _after_records: bool) -> None:
+    def _call(self, work: Callable[[sa.Connection], Any], future: Future) -> None:
         if self.failure is not None:
             future.set_exception(self.failure)
             return
