@@ -48,6 +48,23 @@ plans = sa.Table(
     comment="One row per plan; apply takes the export's latest plan when it is ready.",
 )
 
+plan_inputs = sa.Table(
+    "plan_inputs", metadata,
+    sa.Column("plan_id", sa.Text, nullable=False),
+    sa.Column("export", sa.Text, nullable=False, comment="the export's name"),
+    sa.Column("scope", sa.Text, nullable=False,
+              comment="full (every member compared) or changes (only members changed since the base plan)"),
+    sa.Column("reason", sa.Text, nullable=False, comment="why the plan compared what it did"),
+    sa.Column("base_plan_id", sa.Text, comment="the applied plan whose inputs a changes-only plan starts from"),
+    sa.Column("definition", sa.Text, nullable=False,
+              comment="digest of what decides the payloads (audiences, names, fields, identifier, exit)"),
+    sa.Column("audiences_seen_to", TS, comment="latest audience_history event of the export's audiences read"),
+    sa.Column("profiles_seen_to", TS, comment="latest user_profiles.updated_at read"),
+    sa.Column("compared", sa.BigInteger, nullable=False, comment="members and ledger rows compared"),
+    schema=SCHEMA,
+    comment="What each plan read: the next plan compares only the members changed since the last applied one.",
+)
+
 plan_rows = sa.Table(
     "plan_rows", metadata,
     sa.Column("plan_id", sa.Text, nullable=False),
@@ -98,7 +115,7 @@ in_flight = sa.Table(
 
 # No primary keys: DuckDB checks them eagerly when a transaction deletes and re-inserts a key, and the
 # writers here replace rows that way. Keys are kept unique by those writers; PostgreSQL indexes them.
-ALL_TABLES = (owned_members, plans, plan_rows, sync_results, row_failures, in_flight)
+ALL_TABLES = (owned_members, plans, plan_inputs, plan_rows, sync_results, row_failures, in_flight)
 
 POSTGRESQL_INDEXES = (
     sa.Index("owned_members_by_key", owned_members.c.export, owned_members.c.recipient_id, unique=True),
