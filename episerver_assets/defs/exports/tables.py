@@ -110,12 +110,27 @@ in_flight = sa.Table(
     sa.Column("plan_id", sa.Text, nullable=False),
     *_export_and_recipient(),
     schema=SCHEMA,
-    comment="Rows of a batch sent but not yet recorded: after a crash they are checked, not sent again.",
+    comment="Rows of a batch sent but not yet recorded, one row each (written by applies before "
+            "in_flight_ranges; still read after a crash).",
+)
+
+in_flight_ranges = sa.Table(
+    "in_flight_ranges", metadata,
+    sa.Column("plan_id", sa.Text, nullable=False),
+    sa.Column("export", sa.Text, nullable=False, comment="the export's name"),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("first_recipient_id", sa.Text, nullable=False),
+    sa.Column("last_recipient_id", sa.Text, nullable=False),
+    schema=SCHEMA,
+    comment="A group of batches sent but not yet recorded: the plan's rows of the action from the first to the "
+            "last recipient id (in the apply's page order). After a crash, those without a result are checked, "
+            "not sent again.",
 )
 
 # No primary keys: DuckDB checks them eagerly when a transaction deletes and re-inserts a key, and the
 # writers here replace rows that way. Keys are kept unique by those writers; PostgreSQL indexes them.
-ALL_TABLES = (owned_members, plans, plan_inputs, plan_rows, sync_results, row_failures, in_flight)
+ALL_TABLES = (owned_members, plans, plan_inputs, plan_rows, sync_results, row_failures, in_flight,
+              in_flight_ranges)
 
 POSTGRESQL_INDEXES = (
     sa.Index("owned_members_by_key", owned_members.c.export, owned_members.c.recipient_id, unique=True),
