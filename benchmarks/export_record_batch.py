@@ -60,7 +60,7 @@ def time_batches(warehouse: WarehouseResource, size: int, repeat: int, serial: l
         outcomes = [RowOutcome(r.recipient_id, True, added_by_us=True) for r in rows]
         began = time.perf_counter()
         with warehouse.begin() as connection:
-            mark_in_flight(connection, EXPORT, "plan-1", rows)
+            mark_in_flight(connection, EXPORT, "plan-1", rows[0], rows[-1])
         batches = [SentBatch(rows[i:i + 1000], outcomes[i:i + 1000], Earlier({}, {})) for i in range(0, size, 1000)]
         with warehouse.begin() as connection:
             record_batches(connection, EXPORT, "plan-1", batches, AT)

@@ -8,9 +8,10 @@ from collections import Counter
 import pytest
 
 from episerver_assets.campaign.rest import CampaignRestResource
-from episerver_assets.defs.exports import apply_run
-from episerver_assets.defs.exports.tables import in_flight, owned_members, sync_results
+from episerver_assets.defs.exports import apply_asset, apply_run
+from episerver_assets.defs.exports.tables import in_flight, in_flight_ranges, owned_members, sync_results
 
+from .exports_marks import marked_ids
 from .exports_support import ExportWorld, failure_of, person
 
 
@@ -43,6 +44,15 @@ class RecordingSender:
         return outcomes
 
 
+def planned(sandbox, warehouse_url: str, tmp_path, people: int) -> ExportWorld:
+    """A plan adding `people` members, not applied yet."""
+    world = ExportWorld(sandbox, warehouse_url, tmp_path)
+    world.suppress()
+    world.people(*(person(n, opens=1) for n in range(1, people + 1)))
+    assert world.plan().success
+    return world
+
+
 def small_batches(world: ExportWorld) -> CampaignRestResource:
     return CampaignRestResource(**{**world.rest.model_dump(), "bulk_batch_size": 2})
 
@@ -50,10 +60,7 @@ def small_batches(world: ExportWorld) -> CampaignRestResource:
 @pytest.mark.parametrize("dies", ["after_sending", "before_sending"])
 def test_an_interrupted_apply_rerun_sends_each_row_once(sandbox, sandbox_env, warehouse_url, tmp_path,
                                                         monkeypatch, dies):
-    world = ExportWorld(sandbox, warehouse_url, tmp_path)
-    world.suppress()
-    world.people(*(person(n, opens=1) for n in range(1, 8)))  # 7 adds: 4 batches of 2
-    assert world.plan().success
+    world = planned(sandbox, warehouse_url, tmp_path, people=7)  # 7 adds: 4 batches of 2
     rest = small_batches(world)
     first = RecordingSender(**({"die_after": {2}} if dies == "after_sending" else {"die_before": {2}}))
     monkeypatch.setattr(apply_run, "send_batch", first)
@@ -61,7 +68,8 @@ def test_an_interrupted_apply_rerun_sends_each_row_once(sandbox, sandbox_env, wa
     interrupted = world.apply(rest)
 
     assert not interrupted.success and "died" in failure_of(interrupted)
-    assert len(world.rows(in_flight)) == 2
+    # the batch that died, and only it, is left in flight without a result
+    assert len(marked_ids(world)) == 2
     second = RecordingSender()
     monkeypatch.setattr(apply_run, "send_batch", second)
     rerun = world.apply(rest)
@@ -76,4 +84,51 @@ def test_an_interrupted_apply_rerun_sends_each_row_once(sandbox, sandbox_env, wa
     assert set(results) == everyone and max(results.values()) == 1
     ledger = world.rows(owned_members)
     assert len(ledger) == 7 and all(r["active"] and r["added_by_us"] for r in ledger)
-    assert world.rows(in_flight) == []
+    assert world.rows(in_flight_ranges) == []
+
+
+def assert_each_sent_once(world: ExportWorld, *senders: RecordingSender, people: int) -> None:
+    everyone = {f"user{n}@example.com" for n in range(1, people + 1)}
+    assert set(world.recipients()) == everyone
+    sent = sum((sender.sent for sender in senders), Counter())
+    assert set(sent) == everyone and max(sent.values()) == 1, [sender.sent for sender in senders]
+    results = Counter(r["recipient_id"] for r in world.rows(sync_results))
+    assert set(results) == everyone and max(results.values()) == 1
+    assert world.rows(in_flight_ranges) == [] and world.rows(in_flight) == []
+
+
+def test_a_death_in_the_second_group_of_batches_leaves_only_its_unrecorded_rows_in_flight(
+        sandbox, sandbox_env, warehouse_url, tmp_path, monkeypatch):
+    world = planned(sandbox, warehouse_url, tmp_path, people=9)  # 9 adds: 5 batches of 2, groups of 2 batches
+    monkeypatch.setattr(apply_asset, "rest_share_per_step", lambda: (2, 2))
+    first = RecordingSender(die_after={3})
+    monkeypatch.setattr(apply_run, "send_batch", first)
+    assert not world.apply(small_batches(world)).success
+
+    # The third batch died unrecorded; the third group (the fifth batch), marked ahead, was never sent.
+    recorded = {r["recipient_id"] for r in world.rows(sync_results)}
+    assert sorted(marked_ids(world)) == sorted(set(first.sent) - recorded) and len(marked_ids(world)) == 2
+    second = RecordingSender()
+    monkeypatch.setattr(apply_run, "send_batch", second)
+    assert world.apply(small_batches(world)).success
+    assert_each_sent_once(world, first, second, people=9)
+
+
+def test_rows_marked_one_by_one_by_an_older_apply_are_checked_not_sent_again(sandbox, sandbox_env, warehouse_url,
+                                                                              tmp_path, monkeypatch):
+    world = planned(sandbox, warehouse_url, tmp_path, people=5)
+    first = RecordingSender(die_after={1})
+    monkeypatch.setattr(apply_run, "send_batch", first)
+    assert not world.apply(small_batches(world)).success
+    unrecorded = marked_ids(world)
+    assert len(unrecorded) == 2
+    # As an apply before range marks left them: one row per recipient in exports.in_flight.
+    plan_id = world.rows(in_flight_ranges)[0]["plan_id"]
+    with world.warehouse.begin() as connection:
+        connection.execute(in_flight_ranges.delete())
+        connection.execute(in_flight.insert(), [{"plan_id": plan_id, "export": world.export.name,
+                                                 "recipient_id": rid} for rid in unrecorded])
+    second = RecordingSender()
+    monkeypatch.setattr(apply_run, "send_batch", second)
+    assert world.apply(small_batches(world)).success
+    assert_each_sent_once(world, first, second, people=5)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from .apply_record import Earlier, earlier_state, tables_with_rows_of
 from .apply_send import PlannedRow
 from .config import Export
-from .tables import in_flight, plan_rows, sync_results
+from .tables import plan_rows, sync_results
 
 ORDER = ("remove", "add", "update", "clear_membership", "forget")
 """The order of actions: removals, adds, updates and membership clears, exits without a write."""
@@ -36,15 +36,14 @@ def rows(connection: sa.Connection, export: Export, plan_id: str, action: str, w
 
 
 def _handled_ids(connection: sa.Connection, export: Export, plan_id: str, after: str | None, last: str) -> set[str]:
-    """Ids of the plan in (after, last] that have a result or are marked in flight."""
-    def between(table: sa.Table) -> sa.Select:
-        return sa.select(table.c.recipient_id).where(
-            table.c.plan_id == plan_id, table.c.export == export.name, *_in_range(table, after, last))
+    """Ids of the plan in (after, last] that have a result. Rows marked in flight by this apply need no
+    check: pages move forward, and the marks of a dead apply are settled before the first page."""
+    return set(connection.execute(sa.select(sync_results.c.recipient_id).where(
+        sync_results.c.plan_id == plan_id, sync_results.c.export == export.name,
+        *_in_range(sync_results, after, last))).scalars())
 
-    return set(connection.execute(sa.union_all(between(sync_results), between(in_flight))).scalars())
 
-
-def _of_action(export: Export, plan_id: str, action: str, *where: sa.ColumnElement[bool]) -> sa.Select:
+def of_action(export: Export, plan_id: str, action: str, *where: sa.ColumnElement[bool]) -> sa.Select:
     return sa.select(plan_rows.c.recipient_id).where(
         plan_rows.c.plan_id == plan_id, plan_rows.c.export == export.name, plan_rows.c.action == action, *where)
 
@@ -54,8 +53,7 @@ def _page(connection: sa.Connection, export: Export, plan_id: str, action: str, 
     """The page after `after` and its last id; None at the end. `lookups`: the tables that may hold rows
     of the action's recipients.
 
-    A page is read by its index alone and the ids already recorded or in flight in its id range are
-    dropped after: an anti-join per page let PostgreSQL pick a plan from statistics taken while the
+    A page is read by its index alone and the ids already recorded in its id range are dropped after: an anti-join per page let PostgreSQL pick a plan from statistics taken while the
     results table was still empty, rescanning it per row (5 s a page at 200,000 rows)."""
     page = rows(connection, export, plan_id, action, sa.true(), after, PAGE_ROWS[connection.dialect.name])
     if not page:
@@ -66,14 +64,14 @@ def _page(connection: sa.Connection, export: Export, plan_id: str, action: str, 
     earlier = Earlier({}, {})
     if todo and lookups:
         earlier = earlier_state(connection, export, [r.recipient_id for r in todo],
-                                _of_action(export, plan_id, action, *_in_range(plan_rows, after, last)), lookups)
+                                of_action(export, plan_id, action, *_in_range(plan_rows, after, last)), lookups)
     return (todo, earlier), last
 
 
 def pages(read: Callable[[Callable[[sa.Connection], T]], T], export: Export, plan_id: str,
           action: str) -> Iterator[Page]:
-    """The action's rows without a result or mark, by recipient id; `read` runs a query on the warehouse."""
-    lookups = read(lambda connection: tables_with_rows_of(connection, export, _of_action(export, plan_id, action)))
+    """The action's rows without a result, by recipient id; `read` runs a query on the warehouse."""
+    lookups = read(lambda connection: tables_with_rows_of(connection, export, of_action(export, plan_id, action)))
     after = None
     while found := read(lambda connection: _page(connection, export, plan_id, action, after, lookups)):
         (todo, earlier), after = found

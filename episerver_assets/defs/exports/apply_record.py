@@ -3,8 +3,8 @@
 Because the ledger changes in the same transaction as the results, a crash between transactions loses
 nothing and repeats nothing: the next apply sends only rows without a result, and checks the rows
 marked in flight that have no result against Campaign instead of sending them again. So a mark need
-not go in the transaction that records its row: marks are dropped in bulk (`unmark`), which saves
-every batch a delete.
+not go in the transaction that records its rows: a group's mark (a range of recipient ids) stays
+until the apply ends.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -22,7 +21,7 @@ from ...warehouse.bulk_load import load_arrow
 from .apply_send import PlannedRow, RowOutcome
 from .config import Export
 from .ledger_rows import LEDGER_ENTRY, REJECTION, RESULT, arrow_rows, ledger_entry
-from .tables import in_flight, owned_members, row_failures, sync_results
+from .tables import in_flight_ranges, owned_members, row_failures, sync_results
 
 LEDGER_COLUMNS = ("added_by_us", "membership_sent", "first_sent_at")
 FAILURE_COLUMNS = ("attempts", "action", "payload")
@@ -125,23 +124,27 @@ def record_batches(connection: sa.Connection, export: Export, plan_id: str, batc
     return Counter(status for _, _, status, _, _ in results)
 
 
-def mark_in_flight(connection: sa.Connection, export: Export, plan_id: str, rows: Sequence[PlannedRow]) -> None:
-    load_arrow(connection, in_flight, pa.table({
-        "plan_id": pa.array([plan_id] * len(rows), pa.string()), "export": [export.name] * len(rows),
-        "recipient_id": [r.recipient_id for r in rows]}))
+def mark_in_flight(connection: sa.Connection, export: Export, plan_id: str, first: PlannedRow,
+                   last: PlannedRow) -> None:
+    """Mark a group of batches in flight: consecutive rows of one action in the page order, so one range
+    of recipient ids (a mark per row cost the PostgreSQL server an index entry to write and a row to
+    delete each)."""
+    connection.execute(in_flight_ranges.insert().values(
+        plan_id=plan_id, export=export.name, action=first.action,
+        first_recipient_id=first.recipient_id, last_recipient_id=last.recipient_id))
 
 
-def unmark(connection: sa.Connection, export: Export, plan_id: str, unsent: Sequence[PlannedRow] = ()) -> None:
-    """Drop the marks of rows that have a result, and of `unsent` rows (marked, never sent)."""
-    recorded = sa.select(sync_results.c.recipient_id).where(
-        sync_results.c.plan_id == plan_id, sync_results.c.export == export.name)
-    mine = sa.and_(in_flight.c.plan_id == plan_id, in_flight.c.export == export.name)
-    connection.execute(in_flight.delete().where(mine, in_flight.c.recipient_id.in_(recorded)))
-    if unsent:
-        connection.execute(in_flight.delete().where(mine, one_of(in_flight.c.recipient_id,
-                                                                 [r.recipient_id for r in unsent])))
+def unmark(connection: sa.Connection, export: Export, plan_id: str, unsent: Sequence[PlannedRow]) -> None:
+    """Drop the marks of groups marked and never sent (`unsent`: their first rows). A group sent in part
+    keeps its mark: its rows without a result are checked by the next apply."""
+    for first in unsent:
+        connection.execute(in_flight_ranges.delete().where(
+            in_flight_ranges.c.plan_id == plan_id, in_flight_ranges.c.export == export.name,
+            in_flight_ranges.c.action == first.action,
+            in_flight_ranges.c.first_recipient_id == first.recipient_id))
 
 
 def unmark_all(connection: sa.Connection, export: Export, plan_id: str) -> None:
     """After an apply that recorded every row it sent."""
-    connection.execute(in_flight.delete().where(in_flight.c.plan_id == plan_id, in_flight.c.export == export.name))
+    connection.execute(in_flight_ranges.delete().where(
+        in_flight_ranges.c.plan_id == plan_id, in_flight_ranges.c.export == export.name))

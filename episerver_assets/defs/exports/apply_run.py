@@ -51,44 +51,47 @@ class _Sending:
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"export-{export.name}")
         self._slots = threading.Semaphore(concurrency)
         self._out: set[Future] = set()
+        self._unstarted: deque[PlannedRow] = deque()
         self.unsent: list[PlannedRow] = []
-        """Rows marked in flight but never sent, once sending stopped on a failure."""
+        """The first rows of groups marked in flight and never sent, once sending stopped on a failure."""
 
     def send_all(self, batches: Iterator[Page]) -> int:
         """Send every batch; returns the rows sent. Raises the first failure once the batches out are back.
         The next group is read and marked while one is being sent; a failure stops sending between groups,
         so a group whose marks are committed is sent whole or not at all."""
-        sent, current, ahead = 0, deque(), self._mark_next(batches)
+        sent = 0
         try:
+            ahead = self._mark_next(batches)
             while ahead is not None:
-                (current, marks), ahead = ahead, None
+                group, marks = ahead
                 marks.result()
                 self._raise_failure()
                 ahead = self._mark_next(batches)
-                while current:
+                self._unstarted.popleft()
+                for todo, earlier in group:
                     self._slots.acquire()
-                    todo, earlier = current.popleft()
                     self._out.add(self._pool.submit(self._send, todo, earlier))
                     sent += len(todo)
             wait(self._out)  # each batch's results are queued for recording before it counts as back
             self._raise_failure()
         finally:
-            for todo, _ in [*current, *(ahead[0] if ahead else ())]:
-                self.unsent.extend(todo)
+            self.unsent.extend(self._unstarted)
+            self._unstarted.clear()
         return sent
 
     def close(self) -> None:
         wait(self._out)
         self._pool.shutdown()
 
-    def _mark_next(self, batches: Iterator[Page]) -> tuple[deque[Page], Future] | None:
-        """The next group of batches and the future of its in-flight marks' commit; None at the end."""
-        group = deque(islice(batches, self._concurrency))
+    def _mark_next(self, batches: Iterator[Page]) -> tuple[list[Page], Future] | None:
+        """The next group of batches and the future of its in-flight mark's commit; None at the end."""
+        group = list(islice(batches, self._concurrency))
         if not group:
             return None
-        marks = [row for todo, _ in group for row in todo]
+        first, last = group[0][0][0], group[-1][0][-1]
+        self._unstarted.append(first)
         return group, self._recorder.submit(
-            lambda connection: mark_in_flight(connection, self._export, self._plan_id, marks))
+            lambda connection: mark_in_flight(connection, self._export, self._plan_id, first, last))
 
     def _raise_failure(self) -> None:
         done = {future for future in self._out if future.done()}
@@ -150,8 +153,7 @@ def _apply(client: CampaignRestClient, warehouse: WarehouseResource, export: Exp
         if recorder.failure is None:
             # Marks left behind cost the next apply a check per row against Campaign, nothing worse.
             with suppress(Exception):
-                recorder.call(lambda connection: unmark(connection, export, plan_id, sending.unsent),
-                              after_records=True)
+                recorder.call(lambda connection: unmark(connection, export, plan_id, sending.unsent))
         raise
     finally:
         sending.close()
