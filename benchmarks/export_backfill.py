@@ -52,7 +52,7 @@ from activation_sandbox import (  # noqa: E402
 from receiver_wrk import cpu_seconds  # noqa: E402
 from episerver_assets.campaign.rest import CampaignRestResource  # noqa: E402
 from episerver_assets.defs.audiences.config import load_audiences  # noqa: E402
-from episerver_assets.defs.audiences.tables import POSTGRESQL_INDEXES, audience_members  # noqa: E402
+from episerver_assets.defs.audiences.tables import POSTGRESQL_INDEXES, audience_history, audience_members  # noqa: E402
 from episerver_assets.defs.crm_refresh.suppressions_asset import SUPPRESSIONS_KEY  # noqa: E402
 from episerver_assets.defs.crm_refresh.tables import suppressions  # noqa: E402
 from episerver_assets.defs.exports import (  # noqa: E402
@@ -223,7 +223,7 @@ class ExportBench:
 
     def load_members(self) -> float:
         ensure_profile_tables(self.warehouse)
-        self.warehouse.ensure_table(audience_members, suppressions)
+        self.warehouse.ensure_table(audience_members, audience_history, suppressions)
         began = time.perf_counter()
         with self.warehouse.begin() as connection:
             if connection.dialect.name == "postgresql":
@@ -241,13 +241,18 @@ class ExportBench:
                          "entered_at": pa.array([ENTERED] * len(emails), pa.timestamp("us", tz="UTC"))})
 
     def change(self, exits: list[int], entries: int) -> None:
-        """Members leave (their membership field is cleared) and new members enter."""
+        """Members leave (their membership field is cleared) and new members enter, with their history events
+        (a plan may compare only the members those name)."""
         new = list(range(self.next_member, self.next_member + entries))
         self.next_member += entries
         gone = [address(i) for i in exits]
+        at = dt.datetime.now(dt.UTC)
         with self.warehouse.begin() as connection:
             connection.execute(audience_members.delete().where(audience_members.c.email.in_(gone)))
             load_arrow(connection, audience_members, self._member_rows(new))
+            connection.execute(audience_history.insert(), [
+                {"audience": AUDIENCE, "email": email, "person_id": None, "event": event, "event_at": at}
+                for event, emails in (("exit", gone), ("enter", [address(i) for i in new])) for email in emails])
         self.expected.update({email: "" for email in gone})
         self.expected.update({address(i): AUDIENCE_NAME for i in new})
 
