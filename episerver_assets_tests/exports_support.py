@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dagster as dg
 import sqlalchemy as sa
 
@@ -41,6 +43,7 @@ class ExportWorld:
         ensure_tables(self.warehouse)
         self.warehouse.ensure_table(suppressions)
         self.export = self.configure(**export_fields)
+        self.clock, self.last_people = T0, {}
 
     def configure(self, **fields) -> Export:
         defaults = {"name": "newsletter", "audiences": ("openers", "clickers"), "recipient_list_id": ENGAGED_LIST,
@@ -57,9 +60,15 @@ class ExportWorld:
         return {rid: dict(r.attributes) for rid, r in target.recipients.items()}
 
     def people(self, *rows: dict) -> None:
-        """Replace the profiles and recompute the audiences."""
-        replace_rows(self.warehouse, user_profiles, list(rows))
-        recompute(self.warehouse, self.audiences, T0)
+        """Replace the profiles as a build does (a row that changed gets a later `updated_at`) and recompute
+        the audiences at that later time."""
+        self.clock += dt.timedelta(minutes=1)
+        stamps = {row["person_id"]: stamp for row, stamp in self.last_people.values()}
+        self.last_people = {row["person_id"]: (row, stamps[row["person_id"]] if self.last_people.get(
+            row["person_id"], (None,))[0] == row else self.clock) for row in rows}
+        replace_rows(self.warehouse, user_profiles, [{**row, "updated_at": stamp}
+                                                     for row, stamp in self.last_people.values()])
+        recompute(self.warehouse, self.audiences, self.clock)
 
     def suppress(self, *addresses: str, report: bool = True) -> None:
         with self.warehouse.begin() as connection:
@@ -71,11 +80,12 @@ class ExportWorld:
         if report:
             self.instance.report_runless_asset_event(dg.AssetMaterialization(SUPPRESSIONS_KEY))
 
-    def plan(self, confirm: bool = False) -> dg.ExecuteInProcessResult:
+    def plan(self, confirm: bool = False, compare_all: bool = False) -> dg.ExecuteInProcessResult:
         asset = build_plan_asset(self.export, self.audiences)
         return dg.materialize([asset], instance=self.instance, raise_on_error=False,
                               resources={"warehouse": self.warehouse, "rest": self.rest},
-                              run_config={"ops": {asset.op.name: {"config": {"confirm": confirm}}}})
+                              run_config={"ops": {asset.op.name: {"config": {"confirm": confirm,
+                                                                             "compare_all": compare_all}}}})
 
     def apply(self, rest=None) -> dg.ExecuteInProcessResult:
         return dg.materialize([build_apply_asset(self.export)], instance=self.instance, raise_on_error=False,

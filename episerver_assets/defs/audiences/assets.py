@@ -69,8 +69,10 @@ def _ensure_tables(warehouse: WarehouseResource) -> None:
 def audience_assets(warehouse: WarehouseResource):
     """Recompute every audience in one transaction: members, history and sizes change together."""
     _ensure_tables(warehouse)
-    at = dt.datetime.now(dt.UTC)
     with warehouse.exclusive_partition(audience_members, "all") as connection:
+        # Stamped once the lock is held: a computation committed after another always stamps later, which
+        # the exports' plans rely on to read only the changes since they last looked.
+        at = dt.datetime.now(dt.UTC)
         counts = recompute_audiences(connection, AUDIENCES, at)
         sizes_md = sizes_over_time(connection, AUDIENCES)
         members, history = (connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()

@@ -48,6 +48,9 @@ audience_sizes = sa.Table(
 POSTGRESQL_INDEXES = (
     sa.Index("audience_members_by_member", audience_members.c.audience, audience_members.c.email, unique=True),
     sa.Index("audience_history_by_time", audience_history.c.audience, audience_history.c.event_at),
+    sa.Index("audience_members_by_person", audience_members.c.person_id),
 )
-"""Each computation compares every member with the new candidates: PostgreSQL joins them by index.
+"""Each computation compares every member with the new candidates: PostgreSQL joins them by index. An
+export's plan finds the members of the profiles rebuilt since it last looked by person, and the changes
+since then by time.
 DuckDB gets none, as for the profiles: it keeps key indexes in memory and its scans are fast enough."""

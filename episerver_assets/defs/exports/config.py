@@ -14,6 +14,7 @@ exports:
     max_change_share: 0.2             # a plan changing more of the list is refused unless confirmed
     max_attempts: 5                   # a rejected row is retried on later runs, then marked permanent
     retry_backoff_minutes: 60         # first retry after this, doubling
+    full_compare_every_hours: 24      # plans compare only changed members, and every member this often
 ```
 
 Every problem (unknown key or audience, unknown profile column, duplicate name, a mapping onto the
@@ -60,6 +61,7 @@ class Export(BaseModel):
     max_change_share: float = Field(default=0.2, gt=0)
     max_attempts: int = Field(default=5, ge=1)
     retry_backoff_minutes: float = Field(default=60.0, ge=0)
+    full_compare_every_hours: float = Field(default=24.0, gt=0)
 
     def list_fields_written(self) -> list[str]:
         """Every list field a plan may set, in a stable order (membership first)."""

@@ -17,6 +17,8 @@ from ..audiences.config import Audience
 from ..audiences.tables import audience_members
 from ..profiles.tables import user_profiles
 from .config import Export
+from .plan_scope import CHANGED
+from .tables import owned_members
 
 DESIRED = "export_desired"
 
@@ -39,8 +41,29 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def fill_desired(connection: sa.Connection, export: Export, audiences: Sequence[Audience]) -> int:
-    """Create and fill `export_desired`; returns its rows. DuplicateRecipientIds if ids collide."""
+def member_id_sql(export: Export) -> str:
+    """A member's recipient id over `audience_members m` and `user_profiles p`."""
+    return "m.email" if export.identifier == "email" else f"CAST(p.{_quoted(export.identifier)} AS TEXT)"
+
+
+def _rows_and_shared_ids(connection: sa.Connection, export: Export, only_changed: bool) -> tuple[int, int]:
+    """The desired rows, and how many members were given another member's recipient id: within those rows,
+    and, when only changed members are compared, an unchanged member's id in the ledger."""
+    rows, distinct = connection.execute(
+        sa.text(f"SELECT count(*), count(DISTINCT recipient_id) FROM {DESIRED}")).one()
+    shared = rows - distinct
+    if only_changed and export.identifier != "email":
+        shared += connection.execute(sa.text(f"""
+            SELECT count(*) FROM {DESIRED} d JOIN {owned_members.fullname} l
+              ON l.export = :export AND l.active AND l.recipient_id = d.recipient_id AND l.email <> d.email
+            WHERE l.email NOT IN (SELECT email FROM {CHANGED})"""), {"export": export.name}).scalar_one()
+    return int(rows), int(shared)
+
+
+def fill_desired(connection: sa.Connection, export: Export, audiences: Sequence[Audience],
+                 only_changed: bool = False) -> int:
+    """Create and fill `export_desired` (only the members in `export_changed_members` if `only_changed`);
+    returns its rows. DuplicateRecipientIds if ids collide."""
     names = {a.slug: a.name for a in audiences}
     params: dict[str, object] = {"separator": export.separator}
     values = []
@@ -51,7 +74,7 @@ def fill_desired(connection: sa.Connection, export: Export, audiences: Sequence[
     columns = "".join(f", max(CAST(p.{_quoted(column)} AS TEXT)) AS v{i}" for i, (column, _) in enumerate(mapped))
     identifier = "email" if export.identifier == "email" else "identifier"
     if identifier == "identifier":
-        columns += f", max(CAST(p.{_quoted(export.identifier)} AS TEXT)) AS identifier"
+        columns += f", max({member_id_sql(export)}) AS identifier"
     pairs = []
     if export.membership_field:
         params["k_membership"] = export.membership_field
@@ -68,13 +91,13 @@ def fill_desired(connection: sa.Connection, export: Export, audiences: Sequence[
             FROM {audience_members.fullname} m
             JOIN (VALUES {", ".join(values)}) AS a(slug, name, position) ON a.slug = m.audience
             LEFT JOIN {user_profiles.fullname} p ON p.person_id = m.person_id
+            {f"WHERE m.email IN (SELECT email FROM {CHANGED})" if only_changed else ""}
             GROUP BY m.email)
         SELECT {identifier} AS recipient_id, email, membership, {payload} AS payload
         FROM members WHERE {identifier} IS NOT NULL AND {identifier} <> ''"""), params)
-    rows, distinct = connection.execute(
-        sa.text(f"SELECT count(*), count(DISTINCT recipient_id) FROM {DESIRED}")).one()
-    if rows != distinct:
+    rows, shared = _rows_and_shared_ids(connection, export, only_changed)
+    if shared:
         raise DuplicateRecipientIds(
-            f"export {export.name}: {rows - distinct} recipient ids of identifier {export.identifier!r} are shared "
+            f"export {export.name}: {shared} recipient ids of identifier {export.identifier!r} are shared "
             "by more than one member; each member needs an id of its own")
-    return int(rows)
+    return rows

@@ -8,7 +8,8 @@
   - **forget** otherwise: the ledger lets go, Campaign is not written (a field we never set is never
     cleared, a recipient someone else added is never removed).
 Rows Campaign rejected wait for their backoff (or, permanently rejected, for a different change).
-Adds and updates of suppressed addresses are flagged for the plan's check.
+Adds and updates of suppressed addresses are flagged for the plan's check. Which members are compared
+(all, or those changed since the last applied plan) is `plan_scope`'s choice.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from ..audiences.config import Audience
 from ..crm_refresh.matching import SuppressionMatcher
 from ..crm_refresh.tables import suppressions
 from .config import Export, ExitBehaviour
-from .desired import DESIRED, fill_desired
+from .desired import DESIRED, fill_desired, member_id_sql
+from .plan_scope import CHANGED, PlanScope, choose_scope, fill_changed_members, record_inputs
 from .tables import owned_members, plan_rows, row_failures
 
 ACTIONS = ("add", "update", "clear_membership", "remove", "forget")
@@ -33,7 +35,8 @@ WRITING_ACTIONS = ("add", "update", "clear_membership", "remove")
 
 @dataclass(frozen=True)
 class PlanCounts:
-    members: int
+    scope: PlanScope
+    compared: int
     actions: dict[str, int]
     held_back: int
     suppressed: int
@@ -43,8 +46,11 @@ class PlanCounts:
         return sum(self.actions.get(action, 0) for action in WRITING_ACTIONS)
 
 
-def _insert_rows(connection: sa.Connection, export: Export, plan_id: str) -> None:
+def _insert_rows(connection: sa.Connection, export: Export, plan_id: str, only_changed: bool) -> None:
     ledger, rows = owned_members.fullname, plan_rows.fullname
+    # The ledger's key is the member's address when that is the identifier: its index finds the rows.
+    changed = (f"AND {'recipient_id' if export.identifier == 'email' else 'email'} IN (SELECT email FROM {CHANGED})"
+               if only_changed else "")
     mirror = export.exit == ExitBehaviour.REMOVE_WHEN_NO_AUDIENCE_LEFT
     clear_payload = json.dumps({export.membership_field: ""}) if export.membership_field else None
     exit_action = f"""CASE WHEN {'l.added_by_us' if mirror else 'false'} THEN 'remove'
@@ -65,7 +71,8 @@ def _insert_rows(connection: sa.Connection, export: Export, plan_id: str) -> Non
                    CASE WHEN d.recipient_id IS NULL THEN CAST(:clear_payload AS TEXT) ELSE d.payload END AS payload
             FROM {DESIRED} d FULL JOIN (
                 SELECT recipient_id, email, payload_sent, added_by_us, membership_sent FROM {ledger}
-                WHERE export = :export AND active) AS l ON l.recipient_id = d.recipient_id
+                WHERE export = :export AND active {changed}) AS l
+              ON l.recipient_id = d.recipient_id
             WHERE l.recipient_id IS NULL OR d.recipient_id IS NULL OR l.payload_sent IS DISTINCT FROM d.payload
         ) AS changes"""),
         {"plan": plan_id, "export": export.name, "has_membership": clear_payload is not None,
@@ -106,10 +113,14 @@ def _flag_suppressed(connection: sa.Connection, plan_id: str) -> int:
 
 
 def make_plan(connection: sa.Connection, export: Export, audiences: Sequence[Audience], plan_id: str,
-              at: dt.datetime) -> PlanCounts:
-    """Write the plan's rows (inside the caller's transaction, which holds the export's lock)."""
-    members = fill_desired(connection, export, audiences)
-    _insert_rows(connection, export, plan_id)
+              at: dt.datetime, compare_all: bool = False) -> PlanCounts:
+    """Write the plan's rows and inputs (inside the caller's transaction, which holds the export's lock)."""
+    scope = choose_scope(connection, export, audiences, at, compare_all)
+    if not scope.full:
+        fill_changed_members(connection, export, scope, member_id_sql(export))
+    compared = fill_desired(connection, export, audiences, only_changed=not scope.full)
+    _insert_rows(connection, export, plan_id, only_changed=not scope.full)
+    record_inputs(connection, export, plan_id, scope, compared)
     held_back = _hold_back(connection, export, plan_id, at)
     suppressed = _flag_suppressed(connection, plan_id)
     if connection.dialect.name == "postgresql":
@@ -119,4 +130,5 @@ def make_plan(connection: sa.Connection, export: Export, audiences: Sequence[Aud
         f"SELECT action, count(*) FROM {plan_rows.fullname} WHERE plan_id = :plan GROUP BY action"),
         {"plan": plan_id}).all())
     connection.execute(sa.text(f"DROP TABLE {DESIRED}"))
-    return PlanCounts(members, {a: int(actions.get(a, 0)) for a in ACTIONS}, int(held_back), suppressed)
+    connection.execute(sa.text(f"DROP TABLE IF EXISTS {CHANGED}"))
+    return PlanCounts(scope, compared, {a: int(actions.get(a, 0)) for a in ACTIONS}, int(held_back), suppressed)

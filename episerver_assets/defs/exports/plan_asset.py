@@ -37,6 +37,8 @@ refuses the plan and says so, which an analyst sees, where a silent wait would n
 class ExportPlanConfig(dg.Config):
     confirm: bool = Field(default=False, description="Apply this plan even if its check refuses it (too large a "
                                                      "change, suppressed addresses, suppressions never loaded).")
+    compare_all: bool = Field(default=False, description="Compare every member with the ledger, not only the "
+                                                         "members changed since the last applied plan.")
 
 
 def plan_key(export: Export) -> dg.AssetKey:
@@ -95,8 +97,10 @@ def build_plan_asset(export: Export, audiences: Sequence[Audience]) -> dg.Assets
         description=f"**Plan of export `{export.name}`** (seed 000, Export Audiences): audiences "
                     f"{', '.join(export.audiences)} into recipient list {export.recipient_list_id}. Adds, "
                     "updates and exits against the export's ledger (`exports.owned_members`), rows in "
-                    "`exports.plan_rows`. The blocking check refuses a plan that changes too much of the "
-                    "list or touches suppressed addresses; confirm it through run config (`confirm: true`).",
+                    "`exports.plan_rows`. Only members changed since the last applied plan are compared, and "
+                    f"every member at least every {export.full_compare_every_hours:g} hours. The blocking check "
+                    "refuses a plan that changes too much of the list or touches suppressed addresses; confirm "
+                    "it through run config (`confirm: true`).",
     )
     def export_plan(context: dg.AssetExecutionContext, config: ExportPlanConfig, warehouse: WarehouseResource,
                     rest: CampaignRestResource):
@@ -108,7 +112,7 @@ def build_plan_asset(export: Export, audiences: Sequence[Audience]) -> dg.Assets
         plan_id, at = context.run.run_id, dt.datetime.now(dt.UTC)
         with warehouse.exclusive_partition(plans, export.name) as connection:
             try:
-                counts = make_plan(connection, export, audiences, plan_id, at)
+                counts = make_plan(connection, export, audiences, plan_id, at, config.compare_all)
             except DuplicateRecipientIds as error:
                 raise dg.Failure(str(error)) from None
             reasons = refusals(export, counts, list_size, loaded)

@@ -41,7 +41,9 @@ def plan_metadata(counts: PlanCounts, list_size: int, sample: list[dict], status
     return {
         "dagster/row_count": sum(counts.actions.values()),
         "status": status,
-        "members": counts.members,
+        "compared": dg.MetadataValue.text(counts.scope.name),
+        "compared_because": counts.scope.reason,
+        "members_compared": counts.compared,
         **{f"action/{action}": count for action, count in counts.actions.items()},
         "changes": counts.changes,
         "list_size": list_size,

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from ..enrichment.config import Enrichment, load_enrichments
 from ..enrichment.tables import add_missing_text_columns, ensure_enrichment_tables
-from .tables import user_profiles
+from .tables import build_state, user_profiles
 
 
 def mapped_profile_columns() -> frozenset[str]:
@@ -40,7 +40,8 @@ def _fill(connection: sa.Connection, enrichment: Enrichment, stream: sa.Table) -
         WHERE newest = 1"""
     changed = " OR ".join(f"{profiles}.{c} IS DISTINCT FROM a.{c}" for c in columns)
     result = connection.execute(sa.text(f"""
-        UPDATE {profiles} SET {', '.join(f'{c} = a.{c}' for c in columns)}
+        UPDATE {profiles} SET {', '.join(f'{c} = a.{c}' for c in columns)},
+            updated_at = (SELECT built_at FROM {build_state.fullname})
         FROM ({latest}) AS a WHERE a.email = {profiles}.email AND ({changed})"""), {"slug": enrichment.slug})
     return max(result.rowcount or 0, 0)
 

@@ -69,7 +69,7 @@ user_profiles = sa.Table(
     sa.Column("last_bounce_ts", sa.DateTime, comment="ours: latest closed_loop.responses bounce of any kind, "
               "as Campaign wrote it (no time zone)"),
     sa.Column("last_unsubscribe_ts", sa.DateTime, comment="ours: latest closed_loop.unsubscribes, no time zone"),
-    _ts("updated_at", "when this row was last rebuilt"),
+    _ts("updated_at", "when this row was last rebuilt or its enrichment columns changed (the build's time)"),
     schema=SCHEMA,
     comment="One row per person: the seed's Episerver user fields plus closed-loop facts.",
 )
@@ -111,11 +111,13 @@ POSTGRESQL_INDEXES = (
     sa.Index("user_profiles_by_person", user_profiles.c.person_id, unique=True),
     sa.Index("user_profile_keys_by_key", person_keys.c.key, unique=True),
     sa.Index("user_profile_keys_by_person", person_keys.c.person_key),
+    sa.Index("user_profiles_by_update", user_profiles.c.updated_at),
 )
 """An incremental merge reads the rows of a few persons: PostgreSQL needs indexes to find them without
 reading the tables through. The tables declare no primary keys (the build keeps keys unique by
 construction) because DuckDB holds a key's index in memory: millions of keys would not fit in its
-memory limit, and its column scans find a few persons fast enough."""
+memory limit, and its column scans find a few persons fast enough. The exports' plans read the rows
+rebuilt since they last looked by `updated_at`."""
 
 
 def closed_loop_table(name: str) -> sa.Table:
