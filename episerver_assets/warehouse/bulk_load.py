@@ -46,16 +46,25 @@ def _load_duckdb(connection: sa.Connection, table: sa.Table, data: pa.Table) -> 
     )
 
 
+_ARROW_TYPES = {
+    sa.BigInteger: pa.int64(), sa.Integer: pa.int32(), sa.Date: pa.date32(), sa.Text: pa.large_string(),
+    sa.String: pa.large_string(), sa.Boolean: pa.bool_(), sa.Float: pa.float64(),
+}
+
+
+def arrow_type(column: sa.Column) -> pa.DataType | None:
+    """The Arrow type binary COPY needs for `column` (None: any); data built with these types loads without a
+    cast. A timestamp with time zone is UTC: pgpq writes it as it writes a naive one, and DuckDB reads
+    its zone."""
+    if isinstance(column.type, sa.DateTime):
+        return pa.timestamp("us", tz="UTC") if column.type.timezone else pa.timestamp("us")
+    return next((t for kind, t in _ARROW_TYPES.items() if isinstance(column.type, kind)), None)
+
+
 def _postgres_types(table: sa.Table, data: pa.Table) -> pa.Table:
     """Binary COPY needs Arrow types that match the columns exactly: cast what pandas or callers vary."""
-    wanted = {
-        sa.BigInteger: pa.int64(), sa.Integer: pa.int32(), sa.Date: pa.date32(), sa.DateTime: pa.timestamp("us"),
-        sa.Text: pa.large_string(), sa.String: pa.large_string(), sa.Boolean: pa.bool_(), sa.Float: pa.float64(),
-    }
-    fields = []
-    for column in table.columns:
-        target = next((t for kind, t in wanted.items() if isinstance(column.type, kind)), None)
-        fields.append(pa.field(column.name, target or data.schema.field(column.name).type))
+    fields = [pa.field(column.name, arrow_type(column) or data.schema.field(column.name).type)
+              for column in table.columns]
     return data.cast(pa.schema(fields)) if data.schema != pa.schema(fields) else data
 
 
