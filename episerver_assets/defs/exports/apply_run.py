@@ -13,7 +13,7 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -109,28 +109,41 @@ class _Sending:
             self._slots.release()
 
 
-@contextmanager
-def _fewer_full_collections() -> Iterator[None]:
-    """Leave the objects that exist when the apply starts out of garbage collection until it ends, and run
-    the full collection a tenth as often. A page's rows live long enough to set off full collections, and
-    each one stops every thread: 13 of 350 ms each (the whole process scanned), 4.6 s of a 14 s DuckDB
-    backfill of 200,000 rows; frozen, still 21 of 45 ms (export_backfill.py). Garbage is still freed when
-    its last reference goes; only cycles wait longer."""
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(thresholds[0], thresholds[1], thresholds[2] * 10)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
+class _FewerFullCollections:
+    """While any apply runs: the objects that existed when the first one started are left out of garbage
+    collection, and the full collection runs a tenth as often. A page's rows live long enough to set
+    off full collections, and each one stops every thread: 13 of 350 ms each (the whole process
+    scanned), 4.6 s of a 14 s DuckDB backfill of 200,000 rows; frozen, still 21 of 45 ms
+    (export_backfill.py). Counted, so that two applies in one process do not undo each other's setting.
+    Garbage is still freed when its last reference goes; only cycles wait longer."""
+
+    def __init__(self) -> None:
+        self._lock, self._applies, self._before = threading.Lock(), 0, gc.get_threshold()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self._applies += 1
+            if self._applies == 1:
+                self._before = gc.get_threshold()
+                gc.freeze()
+                gc.set_threshold(self._before[0], self._before[1], self._before[2] * 10)
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self._applies -= 1
+            if self._applies == 0:
+                gc.set_threshold(*self._before)
+                gc.unfreeze()
+
+
+fewer_full_collections = _FewerFullCollections()
 
 
 def apply_plan(client: CampaignRestClient, warehouse: WarehouseResource, export: Export, plan_id: str,
                batch_size: int, concurrency: int, progress: Callable[[str], None] = lambda _: None) -> ApplyCounts:
     # one connection for the whole apply, a transaction per unit of work: opening one costs about 77 ms
     # on DuckDB; session() also waits for another process's file lock
-    with _fewer_full_collections(), warehouse.session():
+    with fewer_full_collections, warehouse.session():
         return _apply(client, warehouse, export, plan_id, batch_size, concurrency, progress)
 
 
