@@ -356,7 +356,13 @@ def main() -> None:
     if args.apply_connections:
         share = rest_share_per_step()
         apply_asset.rest_share_per_step = lambda: (args.apply_connections, share[1])
+    try:
+        run(args)
+    finally:
+        apply_asset.rest_share_per_step = rest_share_per_step
 
+
+def run(args: argparse.Namespace) -> None:
     print(f"export backfill of {args.members:,} members; load average {load_average()}", flush=True)
     bodies = reference_bodies(args.members)
     server = None
