@@ -2,14 +2,18 @@
 
 A member's desired row depends on its audiences (enter and exit events in `audiences.audience_history`),
 its profile (`user_profiles.updated_at`, stamped by every build that rewrites the row) and the export's
-definition. A plan records how far it read both (`exports.plan_inputs`); the next plan, when the last
+definition. A plan records how far it read both (`exports.plan_inputs`). The next plan, when the last
 applied plan has the same definition, compares only the members changed since then, plus those with a
-rejected row (so that a retry falls due, and the plan counts what it holds back, as in a full comparison). Both stamps are taken by their writers after taking their locks, so a change
-committed after a plan read them carries a later stamp than any the plan saw.
+rejected row (so a retry falls due, and held-back rows are counted as a full comparison counts them).
+The audiences computation and the profiles build stamp their rows after taking their locks, so a change
+committed after a plan read the stamps carries a later one than any the plan saw (one clock is assumed:
+a writer whose clock lags by more than the time between two computations could be missed until the next
+full comparison).
 
-A full comparison is made for the first plan, after the definition changed, when the run config asks,
-and when the last full one is older than the export's `full_compare_every_hours`: a profile row
-rewritten without a new stamp (by hand, say) is found within that time.
+Every member is compared for the first plan, after the definition changed, when the run config asks,
+and when the last full comparison is older than the export's `full_compare_every_hours`. That also
+finds what no stamp shows: a profile row rewritten by hand, or a member whose profile was deleted while
+a CRM contact keeps it in the audience (its mapped fields become empty without a new stamp).
 """
 
 from __future__ import annotations
