@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from episerver_assets.defs.audiences import assets as audiences
 from episerver_assets.defs.enrichment import assets as enrichment
 from episerver_assets.defs.profiles.assets import user_profiles_asset
-from episerver_assets.defs.profiles.tables import user_profiles
+from episerver_assets.defs.profiles.tables import build_state, user_profiles
 from episerver_assets.sandbox.enrichment.app import uuid_for
 from episerver_assets.settings import SANDBOX_ENRICHMENT_SECRET
 
@@ -30,6 +30,13 @@ def _materialize(warehouse, *assets_defs, raise_on_error=True, instance=None) ->
 def _metadata(result: dg.ExecuteInProcessResult) -> dict:
     return {key: value.value for e in result.get_asset_materialization_events()
             for key, value in e.materialization.metadata.items()}
+
+
+def _stamps(warehouse) -> tuple[dict, object]:
+    """Each profile's updated_at, and the last build's time."""
+    with warehouse.begin() as connection:
+        stamps = dict(connection.execute(sa.select(user_profiles.c.email, user_profiles.c.updated_at)).all())
+        return stamps, connection.execute(sa.select(build_state.c.built_at)).scalar_one()
 
 
 def _profiles(warehouse) -> dict[str, str | None]:
@@ -50,8 +57,11 @@ def test_the_mapped_uuid_reaches_the_profiles_and_the_source_audience_drains(war
     (asset,) = enrichment.enrichment_assets
     sent = _metadata(_materialize(warehouse, asset))
     assert (sent["due"], sent["enriched"], sent["failed"], sent["tokens_fetched"]) == (3, 3, 0, 1)
+    stamped_before, _ = _stamps(warehouse)
     rebuilt = _metadata(_materialize(warehouse, user_profiles_asset))
     assert rebuilt["enrichment_fields_updated"] == 3
+    stamped, built_at = _stamps(warehouse)  # the exports' plans see the enriched rows as changed
+    assert all(stamped[email] == built_at > stamped_before[email] for email in EMAILS)
     assert rebuilt["dagster/column_schema"].columns[-1].name == "enrichment_uuid"
     assert _profiles(warehouse) == {email: uuid_for(email) for email in EMAILS}
     sizes = _metadata(_materialize(warehouse, audiences.audience_assets))
