@@ -4,6 +4,7 @@ The secret and the tokens never reach the logs, the metadata or an error."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import dagster as dg
@@ -11,7 +12,9 @@ import sqlalchemy as sa
 
 from episerver_assets.defs.audiences import assets as audiences
 from episerver_assets.defs.enrichment import assets as enrichment
+from episerver_assets.defs.enrichment.config import load_enrichments
 from episerver_assets.defs.profiles.assets import user_profiles_asset
+from episerver_assets.defs.profiles.enrichment_columns import add_enrichment_columns, apply_enrichment_columns
 from episerver_assets.defs.profiles.tables import build_state, user_profiles
 from episerver_assets.sandbox.enrichment.app import uuid_for
 from episerver_assets.settings import SANDBOX_ENRICHMENT_SECRET
@@ -32,13 +35,6 @@ def _metadata(result: dg.ExecuteInProcessResult) -> dict:
             for key, value in e.materialization.metadata.items()}
 
 
-def _stamps(warehouse) -> tuple[dict, object]:
-    """Each profile's updated_at, and the last build's time."""
-    with warehouse.begin() as connection:
-        stamps = dict(connection.execute(sa.select(user_profiles.c.email, user_profiles.c.updated_at)).all())
-        return stamps, connection.execute(sa.select(build_state.c.built_at)).scalar_one()
-
-
 def _profiles(warehouse) -> dict[str, str | None]:
     with warehouse.begin() as connection:
         return dict(connection.execute(sa.text(f"SELECT email, enrichment_uuid FROM {user_profiles.fullname}")).all())
@@ -57,11 +53,8 @@ def test_the_mapped_uuid_reaches_the_profiles_and_the_source_audience_drains(war
     (asset,) = enrichment.enrichment_assets
     sent = _metadata(_materialize(warehouse, asset))
     assert (sent["due"], sent["enriched"], sent["failed"], sent["tokens_fetched"]) == (3, 3, 0, 1)
-    stamped_before, _ = _stamps(warehouse)
     rebuilt = _metadata(_materialize(warehouse, user_profiles_asset))
     assert rebuilt["enrichment_fields_updated"] == 3
-    stamped, built_at = _stamps(warehouse)  # the exports' plans see the enriched rows as changed
-    assert all(stamped[email] == built_at > stamped_before[email] for email in EMAILS)
     assert rebuilt["dagster/column_schema"].columns[-1].name == "enrichment_uuid"
     assert _profiles(warehouse) == {email: uuid_for(email) for email in EMAILS}
     sizes = _metadata(_materialize(warehouse, audiences.audience_assets))
@@ -104,3 +97,24 @@ def test_enrichments_follow_the_audiences_in_their_own_group():
     node = graph.get(dg.AssetKey(["enrichment", "sandbox_uuid"]))
     assert node.group_name == "enrichment" and node.parent_keys == {audiences.MEMBERS_KEY}
     assert node.metadata["dagster/table_name"] == "enrichment.sandbox_users"
+
+
+def test_an_enriched_field_stamps_only_the_profile_row_it_changes(warehouse, sandbox_env):
+    """The exports' plans find changed profiles by updated_at: an answer filled in without a rebuild counts."""
+    ensure_tables(warehouse)
+    add_recipients(warehouse, *(recipient(77, f"r{i}", email, T0, T0) for i, email in enumerate(EMAILS)))
+    _materialize(warehouse, user_profiles_asset)
+    (configured, *_) = load_enrichments()
+    (field, column), *_ = configured.map.items()
+    later = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    with warehouse.begin() as connection:
+        before = dict(connection.execute(sa.select(user_profiles.c.email, user_profiles.c.updated_at)).all())
+        stream = add_enrichment_columns(connection)[configured.stream]
+        connection.execute(sa.insert(stream).values(
+            request_id="q1", enrichment=configured.slug, email=EMAILS[0], entered_at=T0, status="enriched",
+            attempts=1, sent_at=T0, received_at=T0, **{column: "uuid-1"}))
+        connection.execute(sa.update(build_state).values(built_at=later))
+        assert apply_enrichment_columns(connection) == 1
+        after = dict(connection.execute(sa.select(user_profiles.c.email, user_profiles.c.updated_at)).all())
+    assert after[EMAILS[0]] == later
+    assert {e: after[e] for e in EMAILS[1:]} == {e: before[e] for e in EMAILS[1:]}
