@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 from episerver_assets.campaign.rest import CampaignRestResource
-from episerver_assets.defs.exports import apply_warehouse
+from episerver_assets.defs.exports import apply_asset, apply_warehouse
 from episerver_assets.defs.exports.tables import in_flight_ranges, owned_members, sync_results
 
 from .exports_marks import marked_ids
@@ -27,6 +27,8 @@ def test_a_recording_failure_stops_the_apply_and_the_rerun_loses_nothing(sandbox
     world.people(*(person(n, opens=1) for n in range(1, 10)))
     assert world.plan().success
     rest = CampaignRestResource(**{**world.rest.model_dump(), "bulk_batch_size": 2})
+    # 5 batches, 2 out at a time and recorded 2 to a transaction: the second recording fails
+    monkeypatch.setattr(apply_asset, "rest_share_per_step", lambda: (2, 2))
     calls = Counter()
 
     def record_then_fail(connection, export, plan_id, batches, at):
@@ -71,3 +73,22 @@ def test_a_member_back_after_an_exit_keeps_one_ledger_row_and_its_first_send(san
     assert Counter(r["recipient_id"] for r in ledger) == {"user1@example.com": 1, "user2@example.com": 1}
     back = next(r for r in ledger if r["recipient_id"] == "user1@example.com")
     assert back["active"] and back["added_by_us"] and back["first_sent_at"] == first["user1@example.com"]
+
+
+def test_sent_batches_are_recorded_a_transactions_worth_at_a_time(sandbox, sandbox_env, warehouse_url, tmp_path,
+                                                                  monkeypatch):
+    world = ExportWorld(sandbox, warehouse_url, tmp_path)
+    world.suppress()
+    world.people(*(person(n, opens=1) for n in range(1, 10)))
+    assert world.plan().success
+    monkeypatch.setattr(apply_asset, "rest_share_per_step", lambda: (2, 2))  # 2 batches per transaction
+    sizes = []
+
+    def counted(connection, export, plan_id, batches, at):
+        sizes.append(len(batches))
+        return REAL_RECORD(connection, export, plan_id, batches, at)
+
+    monkeypatch.setattr(apply_warehouse, "record_batches", counted)
+    assert world.apply(CampaignRestResource(**{**world.rest.model_dump(), "bulk_batch_size": 2})).success
+    assert sizes == [2, 2, 1]  # 5 batches: the last one alone, when the apply ends
+    assert len(world.rows(sync_results)) == 9

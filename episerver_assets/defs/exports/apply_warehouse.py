@@ -73,12 +73,15 @@ class WarehouseThread:
             raise self.failure
 
     def _next(self) -> tuple[Any, Future, bool] | list[SentBatch] | None:
-        """A call that may run now, else the batches to record in one transaction; None: stop."""
+        """A call that may run now, else the batches to record in one transaction; None: stop. Batches wait
+        until a transaction's worth is queued, unless a call waits for them or the thread stops: with
+        the marks one row per group, recording whatever was queued made transactions of one or two
+        batches, and each costs DuckDB a commit."""
         with self._changed:
             while True:
                 if self._calls and not (self._calls[0][2] and self._batches):
                     return self._calls.popleft()
-                if self._batches:
+                if self._batches and (len(self._batches) >= self._per_transaction or self._calls or self._stopping):
                     taken = [self._batches.popleft() for _ in range(min(self._per_transaction, len(self._batches)))]
                     self._changed.notify_all()
                     return taken
