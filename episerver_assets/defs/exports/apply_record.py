@@ -14,13 +14,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from ...warehouse.bulk_load import load_arrow
 from .apply_send import PlannedRow, RowOutcome
 from .config import Export
-from .ledger_rows import LEDGER_ENTRY, REJECTION, RESULT, arrow_rows, ledger_entry
+from .ledger_rows import REJECTION, arrow_rows, ledger_columns
 from .tables import in_flight_ranges, owned_members, row_failures, sync_results
 
 LEDGER_COLUMNS = ("added_by_us", "membership_sent", "first_sent_at")
@@ -90,38 +91,80 @@ def _retry_at(export: Export, attempt: int, at: dt.datetime) -> dt.datetime:
     return at + dt.timedelta(minutes=export.retry_backoff_minutes * 2 ** (attempt - 1))
 
 
+def _attempt(earlier: tuple | None, row: PlannedRow) -> int:
+    """1, or one more than the retry schedule's attempts when it holds this same change of the row."""
+    return earlier[0] + 1 if earlier is not None and (earlier[1], earlier[2]) == (row.action, row.payload_text) else 1
+
+
+class _Recording:
+    """The rows recording writes, gathered batch by batch as Arrow tables (columns built a batch at a time:
+    a tuple per row and per table cost half again as much, and kept the collector busy)."""
+
+    def __init__(self, export: Export, plan_id: str, at: dt.datetime) -> None:
+        self.export, self.plan_id, self.at = export, plan_id, at
+        self.tables: dict[sa.Table, list[pa.Table]] = {owned_members: [], row_failures: [], sync_results: []}
+        self.replaced, self.retried, self.rejected, self.statuses = [], [], [], Counter()
+
+    def add(self, batch: SentBatch) -> None:
+        rows, export, at = batch.rows, self.export, self.at
+        outcome_of = {o.recipient_id: o for o in batch.outcomes}
+        outcomes = [outcome_of[r.recipient_id] for r in rows]
+        failures, ledger = batch.earlier.failures, batch.earlier.ledger
+        attempts: list[int] | int = 1
+        if failures:
+            attempts = [_attempt(failures.get(r.recipient_id), r) for r in rows]
+            self.retried += [r.recipient_id for r in rows if r.recipient_id in failures]
+        if all(o.ok for o in outcomes):
+            written, written_outcomes = rows, outcomes
+            statuses = "sent" if attempts == 1 else ["retried" if a > 1 else "sent" for a in attempts]
+            reasons = None
+        else:
+            tries = [attempts] * len(rows) if attempts == 1 else attempts
+            written = [r for r, o in zip(rows, outcomes) if o.ok]
+            written_outcomes = [o for o in outcomes if o.ok]
+            statuses = [("retried" if a > 1 else "sent") if o.ok else
+                        ("permanent" if a >= export.max_attempts else "rejected") for o, a in zip(outcomes, tries)]
+            reasons = [None if o.ok else o.reason for o in outcomes]
+            self.rejected += [(r.recipient_id, r.action, r.payload_text, a, _retry_at(export, a, at),
+                               status == "permanent", o.reason)
+                              for r, o, a, status in zip(rows, outcomes, tries, statuses) if not o.ok]
+        if isinstance(statuses, str):
+            self.statuses[statuses] += len(rows)
+        else:
+            self.statuses.update(statuses)
+        self.tables[sync_results].append(arrow_rows(sync_results, {
+            "plan_id": self.plan_id, "export": export.name, "recipient_id": [r.recipient_id for r in rows],
+            "action": rows[0].action, "status": statuses, "reason": reasons, "attempt": attempts,
+            "recorded_at": at}, len(rows)))
+        if written:
+            olds = None
+            if ledger:
+                olds = [ledger.get(r.recipient_id) for r in written]
+                self.replaced += [r.recipient_id for r in written if r.recipient_id in ledger]
+            self.tables[owned_members].append(arrow_rows(owned_members, {
+                "export": export.name, **ledger_columns(export, written, [o.added_by_us for o in written_outcomes],
+                                                        olds, at)}, len(written)))
+
+    def write(self, connection: sa.Connection) -> None:
+        _delete(connection, owned_members, self.export, self.replaced)
+        _delete(connection, row_failures, self.export, self.retried)
+        if self.rejected:
+            self.tables[row_failures].append(arrow_rows(row_failures, {
+                "export": self.export.name, **dict(zip(REJECTION, zip(*self.rejected), strict=True))},
+                len(self.rejected)))
+        for table, parts in self.tables.items():
+            if parts:
+                load_arrow(connection, table, pa.concat_tables(parts))
+
+
 def record_batches(connection: sa.Connection, export: Export, plan_id: str, batches: Sequence[SentBatch],
                    at: dt.datetime) -> Counter:
     """Write the batches' results (inside the caller's transaction); returns the count per status."""
-    results, entries, rejected, replaced, retried = [], [], [], [], []
+    recording = _Recording(export, plan_id, at)
     for batch in batches:
-        by_id = {o.recipient_id: o for o in batch.outcomes}
-        for row in batch.rows:
-            outcome, rid = by_id[row.recipient_id], row.recipient_id
-            attempt = 1
-            if (earlier := batch.earlier.failures.get(rid)) is not None:
-                retried.append(rid)
-                if (earlier[1], earlier[2]) == (row.action, row.payload_text):
-                    attempt = earlier[0] + 1
-            if outcome.ok:
-                status = "retried" if attempt > 1 else "sent"
-                if (old := batch.earlier.ledger.get(rid)) is not None:
-                    replaced.append(rid)
-                entries.append(ledger_entry(export, row, outcome, old, at))
-            else:
-                status = "permanent" if attempt >= export.max_attempts else "rejected"
-                rejected.append((rid, row.action, row.payload_text, attempt, _retry_at(export, attempt, at),
-                                 status == "permanent", outcome.reason))
-            results.append((rid, row.action, status, None if outcome.ok else outcome.reason, attempt))
-    _delete(connection, owned_members, export, replaced)
-    _delete(connection, row_failures, export, retried)
-    common = {"export": export.name}
-    for table, names, rows, constant in (
-            (owned_members, LEDGER_ENTRY, entries, common), (row_failures, REJECTION, rejected, common),
-            (sync_results, RESULT, results, {**common, "plan_id": plan_id, "recorded_at": at})):
-        if rows:
-            load_arrow(connection, table, arrow_rows(table, names, rows, constant))
-    return Counter(status for _, _, status, _, _ in results)
+        recording.add(batch)
+    recording.write(connection)
+    return recording.statuses
 
 
 def mark_in_flight(connection: sa.Connection, export: Export, plan_id: str, first: PlannedRow,

@@ -24,7 +24,7 @@ from ...campaign.rest.models import RecipientData
 
 
 @functools.lru_cache(maxsize=4096)
-def _parsed(payload_text: str | None) -> Mapping[str, str | None]:
+def parsed_payload(payload_text: str | None) -> Mapping[str, str | None]:
     """Parsed once per distinct text (a backfill's rows mostly share a few); read-only, as it is shared."""
     return MappingProxyType(json.loads(payload_text) if payload_text else {})
 
@@ -39,7 +39,7 @@ class PlannedRow(NamedTuple):
 
     @property
     def payload(self) -> Mapping[str, str | None]:
-        return _parsed(self.payload_text)
+        return parsed_payload(self.payload_text)
 
 
 class RowOutcome(NamedTuple):
