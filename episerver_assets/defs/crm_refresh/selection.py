@@ -1,6 +1,7 @@
 """The CRM recipients of one opt-in, without suppressed addresses, as addAll3 records.
 
-Read as columns (Arrow on DuckDB) and handed to addAll3 as columns: no object per recipient.
+Read as columns (Arrow on DuckDB, CSV through COPY on PostgreSQL) and handed to addAll3 as columns: no
+object per recipient.
 The recipient id is the address trimmed and lower-cased (Campaign's lists are keyed by address); when
 several entities share an address the first by entity type (contact, lead, account) and id is sent.
 """
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 
 from ...campaign.soap.add_all3 import RecipientColumns
 from ...warehouse import WarehouseResource
+from ...warehouse.copy_out import arrow_type_of, copy_out
 from ..crm.contacts import ENTITY_TYPES, contacts
 from .config import RecipientListRefreshConfig
 from .matching import SuppressionMatcher
@@ -71,16 +73,10 @@ def _single_optin(optin_ids: set[int], config: RecipientListRefreshConfig) -> in
 _CHUNK_ROWS = 50_000
 
 
-def _read_columns(connection: sa.Connection, query: sa.Select) -> dict[str, list]:
-    """The query's result as one list per column: DuckDB hands it over as Arrow, PostgreSQL's rows come from
-    a server-side cursor in chunks of plain tuples (SQLAlchemy's row objects cost more than the query at a
-    million rows)."""
-    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    driver = connection.connection.driver_connection
-    if connection.dialect.name == "duckdb":
-        table = driver.sql(sql).to_arrow_table()
-        return {name: table.column(name).to_pylist() for name in table.column_names}
-    with driver.cursor(name="crm_refresh_selection") as cursor:
+def _fetched(driver_connection, sql: str) -> dict[str, list]:
+    """Rows from a server-side cursor in chunks of plain tuples (SQLAlchemy's row objects cost more than the
+    query at a million rows), turned into columns."""
+    with driver_connection.cursor(name="crm_refresh_selection") as cursor:
         cursor.execute(sql)
         names = [column.name for column in cursor.description]
         columns: list[list] = [[] for _ in names]
@@ -88,6 +84,21 @@ def _read_columns(connection: sa.Connection, query: sa.Select) -> dict[str, list
             for column, values in zip(columns, zip(*rows)):
                 column.extend(values)
     return dict(zip(names, columns))
+
+
+def _read_columns(connection: sa.Connection, query: sa.Select) -> dict[str, list]:
+    """The query's result as one list per column: DuckDB hands it over as Arrow, PostgreSQL as CSV through
+    COPY when every column arrives exactly that way (`copy_out`), else through a cursor."""
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    driver = connection.connection.driver_connection
+    types = {column.name: arrow_type_of(column) for column in query.selected_columns}
+    if connection.dialect.name == "duckdb":
+        table = driver.sql(sql).to_arrow_table()
+    elif all(types.values()):
+        table = copy_out(driver, sql, types)
+    else:
+        return _fetched(driver, sql)
+    return {name: table.column(name).to_pylist() for name in table.column_names}
 
 
 def select_recipients(warehouse: WarehouseResource, config: RecipientListRefreshConfig,
