@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from episerver_assets.campaign.rest import CampaignRestResource
-from episerver_assets.defs.exports import apply_asset, apply_run
+from episerver_assets.defs.exports import apply_asset, apply_pages, apply_run
 from episerver_assets.defs.exports.tables import in_flight, in_flight_ranges, owned_members, sync_results
 
 from .exports_marks import marked_ids
@@ -132,3 +132,18 @@ def test_rows_marked_one_by_one_by_an_older_apply_are_checked_not_sent_again(san
     monkeypatch.setattr(apply_run, "send_batch", second)
     assert world.apply(small_batches(world)).success
     assert_each_sent_once(world, first, second, people=5)
+
+
+def test_pages_of_a_few_rows_send_each_row_once_across_a_death_and_a_rerun(sandbox, sandbox_env, warehouse_url,
+                                                                            tmp_path, monkeypatch):
+    # Pages of 3 rows: PostgreSQL's by LIMIT, DuckDB's between bounds found up front (and a last page of 1).
+    monkeypatch.setattr(apply_pages, "PAGE_ROWS", {"postgresql": 3, "duckdb": 3})
+    world = planned(sandbox, warehouse_url, tmp_path, people=10)
+    monkeypatch.setattr(apply_asset, "rest_share_per_step", lambda: (2, 2))
+    first = RecordingSender(die_after={4})
+    monkeypatch.setattr(apply_run, "send_batch", first)
+    assert not world.apply(small_batches(world)).success
+    second = RecordingSender()
+    monkeypatch.setattr(apply_run, "send_batch", second)
+    assert world.apply(small_batches(world)).success
+    assert_each_sent_once(world, first, second, people=10)

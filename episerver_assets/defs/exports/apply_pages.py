@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from itertools import repeat
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -15,8 +16,10 @@ from .tables import plan_rows, sync_results
 ORDER = ("remove", "add", "update", "clear_membership", "forget")
 """The order of actions: removals, adds, updates and membership clears, exits without a write."""
 PAGE_ROWS = {"postgresql": 20_000, "duckdb": 100_000}
-"""DuckDB has no index on the plan's rows: each page is a top-N over the whole plan (150 ms a page at
-1,000,000 rows, 8.4 s of a 31 s apply with pages of 20,000), so its pages are larger."""
+"""PostgreSQL reads a page by its index, with a LIMIT. DuckDB has no index on the plan's rows: a page
+with a LIMIT was a top-N over the whole plan (5.2 s CPU for 1,000,000 rows in pages of 100,000), so
+its pages are ranges between bounds found by one sort (`_bounds`), each filtered and sorted alone,
+and handed over as Arrow (2.1 s)."""
 T = TypeVar("T")
 Page = tuple[list[PlannedRow], Earlier]
 
@@ -27,13 +30,19 @@ def _in_range(table: sa.Table, after: str | None, last: str | None) -> list[sa.C
 
 
 def rows(connection: sa.Connection, export: Export, plan_id: str, action: str, where: sa.ColumnElement[bool],
-         after: str | None = None, limit: int | None = None) -> list[PlannedRow]:
-    """The action's plan rows matching `where`, after `after`, by recipient id. The action, known, is not
-    read: a text less to decode per row."""
+         after: str | None = None, limit: int | None = None, last: str | None = None) -> list[PlannedRow]:
+    """The action's plan rows matching `where`, in (`after`, `last`], by recipient id. The action, known, is
+    not read: a text less to decode per row. DuckDB hands the rows over as Arrow columns (a fifth less
+    CPU than through its cursor; through COPY and CSV, PostgreSQL's cost half again as much)."""
     query = (sa.select(plan_rows.c.recipient_id, plan_rows.c.email, plan_rows.c.payload)
              .where(plan_rows.c.plan_id == plan_id, plan_rows.c.export == export.name, plan_rows.c.action == action,
-                    where, *_in_range(plan_rows, after, None))
+                    where, *_in_range(plan_rows, after, last))
              .order_by(plan_rows.c.recipient_id).limit(limit))
+    if connection.dialect.name == "duckdb":
+        sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        table = connection.connection.driver_connection.sql(sql).to_arrow_table()
+        ids, emails, payloads = (table.column(index).to_pylist() for index in range(3))
+        return list(map(PlannedRow, ids, emails, repeat(action), payloads))
     return [PlannedRow(recipient_id, email, action, payload)
             for recipient_id, email, payload in connection.execute(query).all()]
 
@@ -51,14 +60,28 @@ def of_action(export: Export, plan_id: str, action: str, *where: sa.ColumnElemen
         plan_rows.c.plan_id == plan_id, plan_rows.c.export == export.name, plan_rows.c.action == action, *where)
 
 
+def _bounds(connection: sa.Connection, export: Export, plan_id: str, action: str) -> list[str] | None:
+    """DuckDB: the recipient id of every PAGE_ROWS-th row of the action, ascending, the last ids of its pages
+    but the last; None on PostgreSQL. The action's rows do not change while the apply runs."""
+    if connection.dialect.name != "duckdb":
+        return None
+    numbered = of_action(export, plan_id, action).add_columns(
+        sa.func.row_number().over(order_by=plan_rows.c.recipient_id).label("n")).subquery()
+    return list(connection.execute(sa.select(numbered.c.recipient_id)
+                                   .where(numbered.c.n % PAGE_ROWS["duckdb"] == 0)
+                                   .order_by(numbered.c.recipient_id)).scalars())
+
+
 def _page(connection: sa.Connection, export: Export, plan_id: str, action: str, after: str | None,
-          lookups: tuple[sa.Table, ...]) -> tuple[Page, str] | None:
-    """The page after `after` and its last id; None at the end. `lookups`: the tables that may hold rows
-    of the action's recipients.
+          bound: str | None, lookups: tuple[sa.Table, ...]) -> tuple[Page, str] | None:
+    """The page after `after` and its last id; None at the end. `bound`: the page's last id when known
+    (DuckDB's pages but the last), else a page is PAGE_ROWS rows. `lookups`: the tables that may hold
+    rows of the action's recipients.
 
     A page is read by its index alone and the ids already recorded in its id range are dropped after: an anti-join per page let PostgreSQL pick a plan from statistics taken while the
     results table was still empty, rescanning it per row (5 s a page at 200,000 rows)."""
-    page = rows(connection, export, plan_id, action, sa.true(), after, PAGE_ROWS[connection.dialect.name])
+    limit = PAGE_ROWS["postgresql"] if connection.dialect.name == "postgresql" else None
+    page = rows(connection, export, plan_id, action, sa.true(), after, limit, bound)
     if not page:
         return None
     last = page[-1].recipient_id
@@ -74,9 +97,15 @@ def _page(connection: sa.Connection, export: Export, plan_id: str, action: str, 
 def pages(read: Callable[[Callable[[sa.Connection], T]], T], export: Export, plan_id: str,
           action: str) -> Iterator[Page]:
     """The action's rows without a result, by recipient id; `read` runs a query on the warehouse."""
-    lookups = read(lambda connection: tables_with_rows_of(connection, export, of_action(export, plan_id, action)))
-    after = None
-    while found := read(lambda connection: _page(connection, export, plan_id, action, after, lookups)):
+    lookups, bounds = read(lambda connection: (
+        tables_with_rows_of(connection, export, of_action(export, plan_id, action)),
+        _bounds(connection, export, plan_id, action)))
+    after, upcoming = None, iter(bounds or ())
+    while True:
+        bound = next(upcoming, None)
+        found = read(lambda connection: _page(connection, export, plan_id, action, after, bound, lookups))
+        if found is None:
+            return
         (todo, earlier), after = found
         if todo:
             yield todo, earlier
