@@ -19,7 +19,7 @@ from itertools import islice
 
 from ...campaign.rest import CampaignRestClient
 from ...warehouse import WarehouseResource
-from .apply_pages import ORDER, Page, pages
+from .apply_pages import ORDER, Page, actions_in, pages
 from .apply_record import Earlier, SentBatch, mark_in_flight, unmark, unmark_all
 from .apply_recover import recover
 from .apply_send import PlannedRow, send_batch
@@ -155,7 +155,8 @@ def _apply(client: CampaignRestClient, warehouse: WarehouseResource, export: Exp
                                batches_per_transaction=concurrency)
     sending = _Sending(client, export, plan_id, recorder, concurrency)
     try:
-        for action in ORDER:
+        planned = recorder.call(lambda connection: actions_in(connection, export, plan_id))
+        for action in (action for action in ORDER if action in planned):
             sent = sending.send_all(_batches(pages(recorder.call, export, plan_id, action), batch_size))
             if sent:
                 counts.actions[action] += sent
