@@ -49,7 +49,7 @@ def test_the_crm_selection_reads_the_same_columns_through_copy_and_through_a_cur
         connection.execute(sa.insert(contacts), rows)
     query = selection._query(RecipientListRefreshConfig(recipient_list_id=1, optin_id=7))
     with warehouse.begin() as connection:
-        copied = selection._read_columns(connection, query)
+        copied = {name: values.to_pylist() for name, values in selection._read_columns(connection, query).items()}
         sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
         fetched = selection._fetched(connection.connection.driver_connection, sql)
     assert copied == fetched

@@ -1,21 +1,23 @@
 """The CRM recipients of one opt-in, without suppressed addresses, as addAll3 records.
 
-Read as columns (Arrow on DuckDB, CSV through COPY on PostgreSQL) and handed to addAll3 as columns: no
-object per recipient.
+Read as columns (Arrow on DuckDB, CSV through COPY on PostgreSQL) and kept as Arrow; addAll3 gets Python
+values a batch at a time: no object per recipient is held.
 The recipient id is the address trimmed and lower-cased (Campaign's lists are keyed by address); when
 several entities share an address the first by entity type (contact, lead, account) and id is sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
+import pyarrow as pa
 import sqlalchemy as sa
 
 from ...campaign.soap.add_all3 import RecipientColumns
 from ...warehouse import WarehouseResource
+from ...warehouse.arrow_sequence import ArrowSequence
 from ...warehouse.copy_out import arrow_type_of, copy_out
 from ..crm.contacts import ENTITY_TYPES, contacts
 from .config import RecipientListRefreshConfig
@@ -26,8 +28,8 @@ from .matching import SuppressionMatcher
 class Selection:
     optin_id: int
     recipients: RecipientColumns
-    entity_types: list[str]
-    entity_ids: list[str]
+    entity_types: Sequence[str]
+    entity_ids: Sequence[str]
     """Of each recipient, in the order of `recipients`, for the results table."""
     suppressed: int
     duplicates: int
@@ -86,9 +88,9 @@ def _fetched(driver_connection, sql: str) -> dict[str, list]:
     return dict(zip(names, columns))
 
 
-def _read_columns(connection: sa.Connection, query: sa.Select) -> dict[str, list]:
-    """The query's result as one list per column: DuckDB hands it over as Arrow, PostgreSQL as CSV through
-    COPY when every column arrives exactly that way (`copy_out`), else through a cursor."""
+def _read_columns(connection: sa.Connection, query: sa.Select) -> dict[str, pa.ChunkedArray | list]:
+    """The query's result by column: Arrow from DuckDB, and from PostgreSQL through COPY as CSV when every
+    column arrives exactly that way (`copy_out`); else lists of the cursor's values."""
     sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     driver = connection.connection.driver_connection
     types = {column.name: arrow_type_of(column) for column in query.selected_columns}
@@ -98,15 +100,27 @@ def _read_columns(connection: sa.Connection, query: sa.Select) -> dict[str, list
         table = copy_out(driver, sql, types)
     else:
         return _fetched(driver, sql)
-    return {name: table.column(name).to_pylist() for name in table.column_names}
+    return {name: table.column(name) for name in table.column_names}
+
+
+def _kept(values: pa.ChunkedArray | list, kept: list[int] | None) -> Sequence:
+    """A selected column, only the `kept` rows (None: all). Arrow stays Arrow: its Python values are made
+    a batch at a time, when the batch's envelope is built."""
+    if isinstance(values, list):
+        return values if kept is None else [values[i] for i in kept]
+    return ArrowSequence(values if kept is None else values.take(kept))
+
+
+def _python(values: pa.ChunkedArray | list) -> list:
+    return values if isinstance(values, list) else values.to_pylist()
 
 
 def select_recipients(warehouse: WarehouseResource, config: RecipientListRefreshConfig,
                       suppressed: SuppressionMatcher) -> Selection:
     with warehouse.begin() as connection:
         columns = _read_columns(connection, _query(config))
-    optin_id = _single_optin({int(v) for v in columns["optin_id"]}, config)
-    emails = columns["email"]
+    optin_id = _single_optin({int(v) for v in set(_python(columns["optin_id"]))}, config)
+    emails = _python(columns["email"])
     kept: list[int] = []
     seen: set[str] = set()
     excluded = duplicates = 0
@@ -119,12 +133,14 @@ def select_recipients(warehouse: WarehouseResource, config: RecipientListRefresh
         else:
             seen.add(address)
             kept.append(position)
+    del seen
+    rows = None if len(kept) == len(emails) else kept
 
-    def picked(column: list) -> list:
-        return column if len(kept) == len(column) else [column[i] for i in kept]
+    def texts(values: list[str]) -> ArrowSequence:
+        return ArrowSequence(pa.array(values, pa.large_string()))
 
     recipients = RecipientColumns(
-        [emails[i].strip().lower() for i in kept], [emails[i].strip() for i in kept],
-        {field: picked(columns[column]) for column, field in config.fields.items()})
-    return Selection(optin_id, recipients, picked(columns["entity_type"]), picked(columns["entity_id"]),
+        texts([emails[i].strip().lower() for i in kept]), texts([emails[i].strip() for i in kept]),
+        {field: _kept(columns[column], rows) for column, field in config.fields.items()})
+    return Selection(optin_id, recipients, _kept(columns["entity_type"], rows), _kept(columns["entity_id"], rows),
                      excluded, duplicates)
