@@ -136,9 +136,17 @@ class Reference:
         self.client.close()
 
 
+def _rss_mib(field: str) -> float:
+    """VmRSS or VmHWM (the peak since the last reset) of this process, from /proc."""
+    line = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith(field))
+    return int(line.split()[1]) / 1024
+
+
 def run_product(sandbox: ChildSandbox, warehouse: WarehouseResource, soap: CampaignSoapResource,
                 config: RecipientListRefreshConfig) -> tuple[float, Stopwatch]:
     sandbox.create_list(PRODUCT_LIST, CRM_REFRESH_FIELDS)
+    Path("/proc/self/clear_refs").write_text("5")  # the peak restarts here: the reference's memory is not counted
+    before = _rss_mib("VmRSS")
     watch = Stopwatch(*TIMED)
     try:
         with dg.DagsterInstance.ephemeral() as instance:
@@ -148,9 +156,11 @@ def run_product(sandbox: ChildSandbox, warehouse: WarehouseResource, soap: Campa
                            run_config={"ops": {"crm_refresh__recipient_list_refresh": {
                                            "config": config.model_dump(mode="json")}},
                                        "loggers": {"console": {"config": {"log_level": "WARNING"}}}})
-            return time.perf_counter() - began, watch
+            seconds = time.perf_counter() - began
     finally:
         watch.restore()
+    print(f"  the product's peak RSS {_rss_mib('VmHWM'):,.0f} MiB, {before:,.0f} MiB before it", flush=True)
+    return seconds, watch
 
 
 def main() -> None:
