@@ -17,13 +17,13 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
-EXACT_TYPES = {sa.Text: pa.large_string(), sa.String: pa.large_string(), sa.BigInteger: pa.int64(),
-               sa.Integer: pa.int64()}
+from .bulk_load import arrow_type
 
 
 def arrow_type_of(column: sa.ColumnElement) -> pa.DataType | None:
-    """The Arrow type a column arrives in exactly through CSV; None when it would not."""
-    return next((arrow for kind, arrow in EXACT_TYPES.items() if isinstance(column.type, kind)), None)
+    """The Arrow type a text or integer column arrives in exactly through CSV (the bulk load's); None for
+    the other types."""
+    return arrow_type(column) if isinstance(column.type, sa.String | sa.Integer) else None
 
 
 def copy_out(driver_connection, sql: str, types: dict[str, pa.DataType]) -> pa.Table:
