@@ -138,3 +138,19 @@ def test_changes_only_plans_find_what_full_comparisons_find(sandbox, sandbox_env
         rejected += metadata_of(apply).get("status/rejected", 0)
         world.campaign.remove_blocklist_entry(blocked)
     assert rejected == 5  # each round rejected its new member's add, retried in the next
+
+
+def test_a_recipient_id_shared_by_two_members_fails_the_plan_also_when_one_of_them_is_unchanged(
+        sandbox, sandbox_env, warehouse_url, tmp_path):
+    world = ExportWorld(sandbox, warehouse_url, tmp_path, identifier="ep_recipient_id", membership_field=None)
+    world.suppress()
+    world.people(person(1, opens=1, ep_recipient_id="R-1"), person(2, opens=1, ep_recipient_id="R-1"))
+    both_new = world.plan(confirm=True)
+    assert not both_new.success and "1 recipient ids of identifier 'ep_recipient_id' are shared" in failure_of(
+        both_new)
+
+    world.people(person(1, opens=1, ep_recipient_id="R-1"), person(2, opens=1, ep_recipient_id="R-2"))
+    world.sync(confirm=True)
+    world.people(person(1, opens=1, ep_recipient_id="R-1"), person(2, opens=1, ep_recipient_id="R-1"))
+    one_changed = world.plan()  # only person 2 is compared; person 1 holds R-1 in the ledger
+    assert not one_changed.success and "are shared by more than one member" in failure_of(one_changed)

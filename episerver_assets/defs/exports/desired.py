@@ -49,10 +49,12 @@ def member_id_sql(export: Export) -> str:
 def _rows_and_shared_ids(connection: sa.Connection, export: Export, only_changed: bool) -> tuple[int, int]:
     """The desired rows, and how many members were given another member's recipient id: within those rows,
     and, when only changed members are compared, an unchanged member's id in the ledger."""
+    if export.identifier == "email":  # one row per address, the address its id: nothing to share
+        return int(connection.execute(sa.text(f"SELECT count(*) FROM {DESIRED}")).scalar_one()), 0
     rows, distinct = connection.execute(
         sa.text(f"SELECT count(*), count(DISTINCT recipient_id) FROM {DESIRED}")).one()
     shared = rows - distinct
-    if only_changed and export.identifier != "email":
+    if only_changed:
         shared += connection.execute(sa.text(f"""
             SELECT count(*) FROM {DESIRED} d JOIN {owned_members.fullname} l
               ON l.export = :export AND l.active AND l.recipient_id = d.recipient_id AND l.email <> d.email

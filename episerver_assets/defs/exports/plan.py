@@ -92,7 +92,7 @@ def _hold_back(connection: sa.Connection, export: Export, plan_id: str, at: dt.d
         {"plan": plan_id, "export": export.name, "at": at}).rowcount
 
 
-def _flag_suppressed(connection: sa.Connection, plan_id: str) -> int:
+def _flag_suppressed(connection: sa.Connection, plan_id: str) -> None:
     """Exact addresses in SQL; blocklist patterns (few) with the CRM refresh's matcher."""
     rows = plan_rows.fullname
     connection.execute(sa.text(f"""
@@ -110,8 +110,6 @@ def _flag_suppressed(connection: sa.Connection, plan_id: str) -> int:
             connection.execute(
                 sa.text(f"UPDATE {rows} SET suppressed = true WHERE plan_id = :plan AND recipient_id IN :ids")
                 .bindparams(sa.bindparam("ids", expanding=True)), {"plan": plan_id, "ids": matched})
-    return int(connection.execute(sa.text(
-        f"SELECT count(*) FROM {rows} WHERE plan_id = :plan AND suppressed"), {"plan": plan_id}).scalar_one())
 
 
 def _refresh_statistics(connection: sa.Connection, planned: int) -> None:
@@ -133,10 +131,12 @@ def make_plan(connection: sa.Connection, export: Export, audiences: Sequence[Aud
     _insert_rows(connection, export, plan_id, only_changed=not scope.full)
     record_inputs(connection, export, plan_id, scope, compared)
     held_back = _hold_back(connection, export, plan_id, at)
-    suppressed = _flag_suppressed(connection, plan_id)
-    actions = dict(connection.execute(sa.text(
-        f"SELECT action, count(*) FROM {plan_rows.fullname} WHERE plan_id = :plan GROUP BY action"),
-        {"plan": plan_id}).all())
+    _flag_suppressed(connection, plan_id)
+    counted = connection.execute(sa.text(  # one pass over the plan's rows for both counts
+        f"SELECT action, count(*), count(CASE WHEN suppressed THEN 1 END) FROM {plan_rows.fullname} "
+        "WHERE plan_id = :plan GROUP BY action"), {"plan": plan_id}).all()
+    actions = {action: rows for action, rows, _ in counted}
+    suppressed = sum(flagged for _, _, flagged in counted)
     if connection.dialect.name == "postgresql":
         _refresh_statistics(connection, sum(actions.values()))
     connection.execute(sa.text(f"DROP TABLE {DESIRED}"))
