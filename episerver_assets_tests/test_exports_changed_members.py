@@ -154,3 +154,27 @@ def test_a_recipient_id_shared_by_two_members_fails_the_plan_also_when_one_of_th
     world.people(person(1, opens=1, ep_recipient_id="R-1"), person(2, opens=1, ep_recipient_id="R-1"))
     one_changed = world.plan()  # only person 2 is compared; person 1 holds R-1 in the ledger
     assert not one_changed.success and "are shared by more than one member" in failure_of(one_changed)
+
+
+def test_a_plan_on_a_warehouse_the_audiences_never_wrote_to_compares_nobody(sandbox, sandbox_env, tmp_path):
+    import dagster as dg
+
+    from episerver_assets.defs.audiences.config import load_audiences
+    from episerver_assets.defs.exports.config import Export
+    from episerver_assets.defs.exports.plan_asset import build_plan_asset
+    from episerver_assets.resources import rest_resource
+    from episerver_assets.settings import load_settings
+    from episerver_assets.warehouse import WarehouseResource
+
+    from .audiences_support import write_audiences
+    from .exports_support import AUDIENCES_YAML, ENGAGED_LIST
+
+    audiences = load_audiences(write_audiences(tmp_path, AUDIENCES_YAML))
+    export = Export(name="fresh", audiences=("openers",), recipient_list_id=ENGAGED_LIST)
+    asset = build_plan_asset(export, audiences)
+    plan = dg.materialize([asset], raise_on_error=False, resources={
+        "warehouse": WarehouseResource(url=f"duckdb:///{tmp_path}/fresh.duckdb"),
+        "rest": rest_resource(load_settings())},
+        run_config={"ops": {asset.op.name: {"config": {"confirm": True}}}})  # suppressions never loaded either
+    assert plan.success, failure_of(plan)
+    assert _scope(plan) == ("full", 0) and metadata_of(plan)["changes"] == 0
