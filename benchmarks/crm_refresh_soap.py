@@ -220,7 +220,8 @@ def main() -> None:
                     del envelopes
                     print(f"  reference, {threads} thread(s), clear + {n // soap.batch_size} addAll3: "
                           f"{full[label]:9,.0f} recipients/s", flush=True)
-                    print("  " + sandbox.check_list(list_id, CHECK_FIELD, want, f"reference {threads} thread(s)"), flush=True)
+                    checked = sandbox.check_list(list_id, CHECK_FIELD, want, f"reference {threads} thread(s)")
+                    print("  " + checked, flush=True)
                     sandbox.drop_list(list_id)
             finally:
                 reference.close()
