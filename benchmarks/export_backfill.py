@@ -135,6 +135,62 @@ class ThreadCpu:
         return ", ".join(f"{label} {seconds / rows * 1e6:.1f}" for label, seconds in self.seconds.items())
 
 
+class ThreadsCpu:
+    """CPU seconds of every thread of this process during a block, by thread (Python's name, or the kernel's
+    for the engine's own worker threads, which `ThreadCpu` cannot see), read from /proc every 0.2 s so
+    threads that end inside the block count too (ticks of 10 ms)."""
+
+    def __init__(self) -> None:
+        self._first: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        self._names: dict[int, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="bench-threads-cpu", daemon=True)
+
+    @staticmethod
+    def _read() -> dict[int, tuple[str, float]]:
+        found = {}
+        for task in Path("/proc/self/task").iterdir():
+            try:
+                stat = (task / "stat").read_text()
+            except OSError:
+                continue
+            comm, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+            found[int(task.name)] = (comm, (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK"))
+        return found
+
+    def _take(self) -> None:
+        python = {thread.native_id: thread.name for thread in threading.enumerate()}
+        for tid, (comm, seconds) in self._read().items():
+            self._first.setdefault(tid, 0.0 if self._thread.is_alive() else seconds)  # a thread started inside
+            self._last[tid] = seconds
+            self._names.setdefault(tid, python.get(tid) or f"[{comm}]")
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            self._take()
+
+    def __enter__(self) -> ThreadsCpu:
+        self._take()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._take()
+
+    def per_thousand(self, rows: int) -> str:
+        by_kind: dict[str, float] = defaultdict(float)
+        threads: dict[str, int] = defaultdict(int)
+        for tid, seconds in self._last.items():
+            kind = self._names[tid].rstrip("0123456789").rstrip("_")
+            by_kind[kind] += seconds - self._first[tid]
+            threads[kind] += seconds > self._first[tid]
+        return ", ".join(f"{kind} {seconds / rows * 1e6:.1f} ({threads[kind]} threads)" for kind, seconds in
+                         sorted(by_kind.items(), key=lambda item: -item[1]) if seconds > 0)
+
+
 THREAD_CPU = [(apply_run, "send_batch", "send_batch"), (apply_pages, "_page", "page reads"),
               (apply_run, "mark_in_flight", "marks"), (apply_warehouse, "record_batches", "record_batches"),
               (sa.engine.default.DefaultDialect, "do_commit", "commits (any thread's)")]
@@ -285,10 +341,17 @@ def report_step(label: str, seconds: float, rows: int, backfill_seconds: float |
 
 
 def run_engine(name: str, url: str, sandbox: ChildSandbox, rest: CampaignRestResource, bodies: list[bytes],
-               threads: int, list_id: int, scratch: Path, members: int) -> None:
+               threads: int, list_id: int, scratch: Path, members: int, settings: list[str]) -> None:
     print(f"{name}: load average {load_average()}", flush=True)
     reference_list = list_id + 10_000
     bench = ExportBench(url, rest, list_id, scratch, members)
+    if settings and bench.warehouse.dialect == "duckdb":
+        @sa.event.listens_for(sa.engine.Engine, "connect")  # any engine: Dagster copies the resource
+        def _set(dbapi_connection, _record) -> None:
+            for setting in settings if hasattr(dbapi_connection, "from_arrow") else ():
+                name, value = setting.split("=", 1)
+                dbapi_connection.execute(f"SET {name} = '{value}'")
+        print(f"  DuckDB settings on every connection: {', '.join(settings)}")
     cpu = CpuMeter(sandbox, bench.warehouse, members)
     with cpu.measure("reference"):
         seconds = send_reference(sandbox, reference_list, bodies, threads)
@@ -306,7 +369,7 @@ def run_engine(name: str, url: str, sandbox: ChildSandbox, rest: CampaignRestRes
         watch.reset()
         thread_cpu = ThreadCpu(*THREAD_CPU)
         try:
-            with GcPauses() as gc_pauses, cpu.measure("apply"):
+            with GcPauses() as gc_pauses, ThreadsCpu() as threads_cpu, cpu.measure("apply"):
                 apply_seconds = bench.apply()
         finally:
             thread_cpu.restore()
@@ -317,6 +380,7 @@ def run_engine(name: str, url: str, sandbox: ChildSandbox, rest: CampaignRestRes
               f"{members / apply_seconds:9,.0f} recipients/s  [{apply_split}]")
         print(f"    {watch.trend('record_batches')}; {watch.trend('send_batch (threads)')}; {gc_pauses}")
         print(f"    {cpu}; of this process's, in {thread_cpu.per_thousand(members)}")
+        print(f"    this process's CPU ms per 1000 recipients by thread: {threads_cpu.per_thousand(members)}")
         print(f"  product plan+apply                        {total:7.2f} s  {members / total:9,.0f} recipients/s")
         print(f"  ratio to the reference: apply {members / apply_seconds / reference_rate:.0%}, plan+apply "
               f"{members / total / reference_rate:.0%} (target >= 90%)")
@@ -348,6 +412,8 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=os.environ.get("EPISERVER_TEST_POSTGRES_URL"))
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4, 10, 20, 40])
     parser.add_argument("--sweep-requests", type=int, default=100, help="requests per thread count in the sweep")
+    parser.add_argument("--duckdb-set", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="what-if: DuckDB settings made on every connection the product opens")
     parser.add_argument("--apply-connections", type=int,
                         help="what-if: the apply's concurrency instead of its share of the campaign_rest pool")
     args = parser.parse_args()
@@ -384,7 +450,7 @@ def run(args: argparse.Namespace) -> None:
                         args.postgres_url = server.start()
                     url = args.postgres_url
                 run_engine("DuckDB" if engine == "duckdb" else "PostgreSQL", url, sandbox, rest, bodies, threads,
-                           900_000 + number, Path(scratch), args.members)
+                           900_000 + number, Path(scratch), args.members, args.duckdb_set)
         finally:
             if server is not None:
                 server.stop()

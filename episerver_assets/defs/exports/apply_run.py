@@ -19,6 +19,7 @@ from itertools import islice
 
 from ...campaign.rest import CampaignRestClient
 from ...warehouse import WarehouseResource
+from .apply_duckdb import duckdb_apply_settings
 from .apply_pages import ORDER, Page, actions_in, pages
 from .apply_record import Earlier, SentBatch, mark_in_flight, unmark, unmark_all
 from .apply_recover import recover
@@ -149,7 +150,7 @@ def apply_plan(client: CampaignRestClient, warehouse: WarehouseResource, export:
                batch_size: int, concurrency: int, progress: Callable[[str], None] = lambda _: None) -> ApplyCounts:
     # one connection for the whole apply, a transaction per unit of work: opening one costs about 77 ms
     # on DuckDB; session() also waits for another process's file lock
-    with fewer_full_collections, warehouse.session():
+    with fewer_full_collections, warehouse.session(), duckdb_apply_settings(warehouse):
         return _apply(client, warehouse, export, plan_id, batch_size, concurrency, progress)
 
 
