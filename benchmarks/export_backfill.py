@@ -56,7 +56,7 @@ from episerver_assets.defs.audiences.tables import POSTGRESQL_INDEXES, audience_
 from episerver_assets.defs.crm_refresh.suppressions_asset import SUPPRESSIONS_KEY  # noqa: E402
 from episerver_assets.defs.crm_refresh.tables import suppressions  # noqa: E402
 from episerver_assets.defs.exports import (  # noqa: E402
-    apply_asset, apply_pages, apply_record, apply_run, apply_warehouse, plan_asset,
+    apply_asset, apply_duckdb, apply_pages, apply_record, apply_run, apply_warehouse, plan_asset,
 )
 from episerver_assets.defs.exports.apply_asset import build_apply_asset  # noqa: E402
 from episerver_assets.defs.exports.config import Export  # noqa: E402
@@ -77,7 +77,8 @@ TIMED = [(plan_asset, "require_list_fields", "list fields+count"), (plan_asset, 
          (apply_pages, "earlier_state", "ledger lookups (per page)"), (apply_run, "recover", "recovery check"),
          (apply_asset, "_latest_plan", "apply's latest-plan check"),
          (apply_warehouse, "record_batches", "record_batches"), (apply_record, "_delete", "  deletes"),
-         (apply_record, "load_arrow", "  Arrow loads (incl. in-flight marks)")]
+         (apply_record, "load_arrow", "  Arrow loads (incl. in-flight marks)"),
+         (apply_duckdb._DuckDbApplySettings, "_exit", "DuckDB settings put back + CHECKPOINT")]
 """What the product's time is split into. Page reads, marks and record_batches run on the warehouse thread (the
 indented ones inside record_batches, one transaction for several batches), send_batch on the sending threads."""
 
@@ -193,7 +194,8 @@ class ThreadsCpu:
 
 THREAD_CPU = [(apply_run, "send_batch", "send_batch"), (apply_pages, "_page", "page reads"),
               (apply_run, "mark_in_flight", "marks"), (apply_warehouse, "record_batches", "record_batches"),
-              (sa.engine.default.DefaultDialect, "do_commit", "commits (any thread's)")]
+              (sa.engine.default.DefaultDialect, "do_commit", "commits (any thread's)"),
+              (apply_duckdb._DuckDbApplySettings, "_exit", "DuckDB's settings put back + CHECKPOINT")]
 
 
 class CpuMeter:

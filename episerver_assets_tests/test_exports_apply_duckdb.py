@@ -27,8 +27,8 @@ def test_the_settings_last_until_the_last_of_two_overlapping_applies_ends(tmp_pa
             connection.execute(sa.text("SET checkpoint_threshold = '32MB'"))
             connection.execute(sa.text("CREATE TABLE t (n INTEGER)"))
         before = _settings(first)
-        applying = {"threads": "1", "checkpoint_threshold": "953.6 MiB"}
-        assert APPLY_SETTINGS == {"threads": "1", "checkpoint_threshold": "1GB"}
+        applying = {"threads": "1", "checkpoint_threshold": "244.1 MiB"}
+        assert APPLY_SETTINGS == {"threads": "1", "checkpoint_threshold": "256MB"}
         with duckdb_apply_settings(first):  # apply A starts
             assert _settings(second) == applying
             with duckdb_apply_settings(second):  # apply B starts
