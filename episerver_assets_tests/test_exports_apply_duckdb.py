@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from episerver_assets.defs.exports.apply_duckdb import APPLY_SETTINGS, duckdb_apply_settings
@@ -39,3 +40,15 @@ def test_the_settings_last_until_the_last_of_two_overlapping_applies_ends(tmp_pa
             assert wal.exists() and wal.stat().st_size > 0
         assert _settings(second) == before == {"threads": "3", "checkpoint_threshold": "30.5 MiB"}
         assert not wal.exists() or wal.stat().st_size == 0  # checkpointed when the last apply ended
+
+
+def test_a_failed_apply_puts_the_settings_back_and_its_own_error_comes_out(tmp_path: Path):
+    warehouse = WarehouseResource(url=f"duckdb:///{tmp_path / 'warehouse.duckdb'}")
+    with warehouse.session():
+        with warehouse.begin() as connection:  # not 1, whatever the machine's cores
+            connection.execute(sa.text("SET threads = 3"))
+        before = _settings(warehouse)
+        with pytest.raises(RuntimeError, match="the apply failed"), duckdb_apply_settings(warehouse):
+            assert _settings(warehouse)["threads"] == APPLY_SETTINGS["threads"] != before["threads"]
+            raise RuntimeError("the apply failed")
+        assert _settings(warehouse) == before

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import sqlalchemy as sa
 
@@ -46,8 +46,11 @@ class _DuckDbApplySettings:
         self._enter(warehouse, database)
         try:
             yield
-        finally:
-            self._exit(warehouse, database)
+        except BaseException:
+            with suppress(Exception):  # the apply's own failure is the one to report
+                self._exit(warehouse, database)
+            raise
+        self._exit(warehouse, database)
 
     def _enter(self, warehouse: WarehouseResource, database: str) -> None:
         with self._lock:
