@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/export_backfill.py [--members 1000000] [--engines duckdb postgresql]
         [--postgres-url URL] [--threads 1 4 10 20 40] [--sweep-requests 100] [--apply-connections N]
+        [--duckdb-set NAME=VALUE ...]
 
 The sandbox's REST app runs in a child process (`activation_sandbox.py`). Per engine: N members of one
 audience go straight into `audiences.audience_members` (Arrow bulk load; profiles stay empty) and an
@@ -18,8 +19,9 @@ checked the same way.
 Where the apply's time goes: wall seconds per step (the warehouse thread's page reads, marks and
 recording; the sending threads' requests), the garbage collector's pauses, and CPU milliseconds per
 1000 recipients of this process, the sandbox and the local PostgreSQL server, for the reference and the
-apply (of this process's, how much in sending, page reads, marks, recording and commits). On 2 shared
-cores the ratio to the reference is bounded by what the product spends beside the sandbox.
+apply (of this process's, how much in sending, page reads, marks, recording and commits, and how much per
+thread, the engine's own worker threads included). On 2 shared cores the ratio to the reference is
+bounded by what the product spends beside the sandbox.
 """
 
 from __future__ import annotations
