@@ -83,8 +83,9 @@ def _page(connection: sa.Connection, export: Export, plan_id: str, action: str, 
     (DuckDB's pages but the last), else a page is PAGE_ROWS rows. `lookups`: the tables that may hold
     rows of the action's recipients.
 
-    A page is read by its index alone and the ids already recorded in its id range are dropped after: an anti-join per page let PostgreSQL pick a plan from statistics taken while the
-    results table was still empty, rescanning it per row (5 s a page at 200,000 rows)."""
+    A page is read by its index alone and the ids already recorded in its id range are dropped after: an
+    anti-join per page let PostgreSQL pick a plan from statistics taken while the results table was
+    still empty, rescanning it per row (5 s a page at 200,000 rows)."""
     limit = PAGE_ROWS["postgresql"] if connection.dialect.name == "postgresql" else None
     page = rows(connection, export, plan_id, action, sa.true(), after, limit, bound)
     if not page:
