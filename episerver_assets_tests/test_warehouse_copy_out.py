@@ -5,6 +5,7 @@ CSV reader would take for NULL, digits that look like numbers, non-ASCII. The CR
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 import sqlalchemy as sa
 
 from episerver_assets.defs.crm.contacts import contacts
@@ -54,3 +55,11 @@ def test_the_crm_selection_reads_the_same_columns_through_copy_and_through_a_cur
         fetched = selection._fetched(connection.connection.driver_connection, sql)
     assert copied == fetched
     assert sorted(copied["first_name"], key=repr) == sorted(AWKWARD, key=repr)
+
+
+def test_rows_that_do_not_read_as_the_columns_are_refused_without_their_values(postgres_url):
+    with WarehouseResource(url=postgres_url).begin() as connection:
+        with pytest.raises(ValueError, match="did not read as the columns n, value, extra") as refused:
+            copy_out(connection.connection.driver_connection, "SELECT 1::bigint AS n, 'ann@example.com' AS value",
+                     {"n": pa.int64(), "value": pa.large_string(), "extra": pa.large_string()})
+    assert "ann@example.com" not in str(refused.value)

@@ -35,9 +35,13 @@ def copy_out(driver_connection, sql: str, types: dict[str, pa.DataType]) -> pa.T
     if not buffer.tell():  # no rows: pyarrow refuses an empty file
         return pa.table({name: pa.array([], arrow) for name, arrow in types.items()})
     buffer.seek(0)
-    return pacsv.read_csv(
-        buffer,
-        read_options=pacsv.ReadOptions(column_names=list(types), block_size=16 << 20),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=True,
-                                             quoted_strings_can_be_null=False))
+    try:
+        return pacsv.read_csv(
+            buffer,
+            read_options=pacsv.ReadOptions(column_names=list(types), block_size=16 << 20),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""], strings_can_be_null=True,
+                                                 quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid as error:  # its message quotes the row: addresses and names stay out of it
+        reason = str(error).split(":", 1)[0]
+        raise ValueError(f"the query's rows did not read as the columns {', '.join(types)}: {reason}") from None
