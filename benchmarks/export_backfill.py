@@ -54,7 +54,9 @@ from activation_sandbox import (  # noqa: E402
 from receiver_wrk import cpu_seconds  # noqa: E402
 from episerver_assets.campaign.rest import CampaignRestResource  # noqa: E402
 from episerver_assets.defs.audiences.config import load_audiences  # noqa: E402
-from episerver_assets.defs.audiences.tables import POSTGRESQL_INDEXES, audience_history, audience_members  # noqa: E402
+from episerver_assets.defs.audiences.tables import (  # noqa: E402
+    POSTGRESQL_INDEXES, audience_history, audience_members, audience_sizes,
+)
 from episerver_assets.defs.crm_refresh.suppressions_asset import SUPPRESSIONS_KEY  # noqa: E402
 from episerver_assets.defs.crm_refresh.tables import suppressions  # noqa: E402
 from episerver_assets.defs.exports import (  # noqa: E402
@@ -283,7 +285,7 @@ class ExportBench:
 
     def load_members(self) -> float:
         ensure_profile_tables(self.warehouse)
-        self.warehouse.ensure_table(audience_members, audience_history, suppressions)
+        self.warehouse.ensure_table(audience_members, audience_history, audience_sizes, suppressions)
         began = time.perf_counter()
         with self.warehouse.begin() as connection:
             if connection.dialect.name == "postgresql":
@@ -313,6 +315,9 @@ class ExportBench:
             connection.execute(audience_history.insert(), [
                 {"audience": AUDIENCE, "email": email, "person_id": None, "event": event, "event_at": at}
                 for event, emails in (("exit", gone), ("enter", [address(i) for i in new])) for email in emails])
+            size = connection.execute(sa.select(sa.func.count()).select_from(audience_members)).scalar_one()
+            connection.execute(audience_sizes.insert().values(  # as a computation records itself
+                audience=AUDIENCE, computed_at=at, members=size, entered=len(new), exited=len(gone)))
         self.expected.update({email: "" for email in gone})
         self.expected.update({address(i): AUDIENCE_NAME for i in new})
 

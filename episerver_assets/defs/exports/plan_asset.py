@@ -15,7 +15,7 @@ from ...pools import CAMPAIGN_REST
 from ...warehouse import WarehouseResource
 from ..audiences.assets import MEMBERS_KEY, PROFILES_KEY
 from ..audiences.config import Audience
-from ..audiences.tables import audience_history, audience_members
+from ..audiences.tables import audience_history, audience_members, audience_sizes
 from ..crm_refresh.suppressions_asset import SUPPRESSIONS_KEY
 from ..crm_refresh.tables import suppressions
 from ..profiles.tables import ensure_profile_tables
@@ -105,7 +105,7 @@ def build_plan_asset(export: Export, audiences: Sequence[Audience]) -> dg.Assets
     def export_plan(context: dg.AssetExecutionContext, config: ExportPlanConfig, warehouse: WarehouseResource,
                     rest: CampaignRestResource):
         ensure_profile_tables(warehouse)
-        warehouse.ensure_table(audience_members, audience_history, suppressions)
+        warehouse.ensure_table(audience_members, audience_history, audience_sizes, suppressions)
         ensure_export_tables(warehouse)
         list_size = require_list_fields(rest, export)
         loaded = context.instance.get_latest_materialization_event(SUPPRESSIONS_KEY) is not None

@@ -5,10 +5,11 @@ its profile (`user_profiles.updated_at`, stamped by every build that rewrites th
 definition. A plan records how far it read both (`exports.plan_inputs`). The next plan, when the last
 applied plan has the same definition, compares only the members changed since then, plus those with a
 rejected row (so a retry falls due, and held-back rows are counted as a full comparison counts them).
-The audiences computation and the profiles build stamp their rows after taking their locks, so a change
-committed after a plan read the stamps carries a later one than any the plan saw (one clock is assumed:
-a writer whose clock lags by more than the time between two computations could be missed until the next
-full comparison).
+The audiences computation and the profiles build stamp their rows once no other computation or build can
+write (their lock; on DuckDB the database file's), so a change committed after a plan read the stamps
+carries a later one than any the plan saw (one clock is assumed: a writer whose clock lags by more than
+the time between two computations could be missed until the next full comparison). Profiles count as
+read only up to the last audiences computation (`_seen_to`).
 
 Every member is compared for the first plan, after the definition changed, when the run config asks,
 and when the last full comparison is older than the export's `full_compare_every_hours`. That also
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..audiences.config import Audience
-from ..audiences.tables import audience_history, audience_members
+from ..audiences.tables import audience_history, audience_members, audience_sizes
 from ..profiles.tables import user_profiles
 from .config import Export
 from .tables import owned_members, plan_inputs, plans, row_failures
@@ -51,11 +52,15 @@ class PlanScope:
         return "full" if self.full else "changes"
 
 
+PAYLOAD_FORMAT = 1
+"""Raise it when a release changes how wanted rows are rendered (`desired.py`): plans then compare everyone."""
+
+
 def definition_digest(export: Export, audiences: Sequence[Audience]) -> str:
     """What decides the rows a plan wants: a change to any of it makes the next plan compare everything."""
     names = {a.slug: a.name for a in audiences}
-    decisive = [[(slug, names[slug]) for slug in export.audiences], export.identifier, export.membership_field,
-                export.separator, list(export.field_mapping.items()), export.exit.value]
+    decisive = [PAYLOAD_FORMAT, [(slug, names[slug]) for slug in export.audiences], export.identifier,
+                export.membership_field, export.separator, list(export.field_mapping.items()), export.exit.value]
     return hashlib.sha256(json.dumps(decisive).encode()).hexdigest()
 
 
@@ -64,11 +69,16 @@ def _slugs(statement: str) -> sa.TextClause:
 
 
 def _seen_to(connection: sa.Connection, export: Export) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """How far this plan reads audience events, and profiles. Profiles count as read only up to the last
+    audiences computation: a profile rebuilt after it may belong to a member the next computation moves
+    to that person (two persons merged, a contact's first profile), with no event; the next plan must
+    still find the member through that profile."""
     audiences = connection.execute(_slugs(
         f"SELECT max(event_at) FROM {audience_history.fullname} WHERE audience IN :slugs"),
         {"slugs": list(export.audiences)}).scalar_one()
     profiles = connection.execute(sa.text(f"SELECT max(updated_at) FROM {user_profiles.fullname}")).scalar_one()
-    return audiences, profiles
+    computed = connection.execute(sa.text(f"SELECT max(computed_at) FROM {audience_sizes.fullname}")).scalar_one()
+    return audiences, None if profiles is None or computed is None else min(profiles, computed)
 
 
 def _base(connection: sa.Connection, export: Export) -> tuple[sa.Row | None, dt.datetime | None]:

@@ -59,9 +59,10 @@ plan_inputs = sa.Table(
     sa.Column("definition", sa.Text, nullable=False,
               comment="digest of what decides the payloads (audiences, names, fields, identifier, exit)"),
     sa.Column("audiences_seen_to", TS, comment="latest audience_history event of the export's audiences read"),
-    sa.Column("profiles_seen_to", TS, comment="latest user_profiles.updated_at read"),
+    sa.Column("profiles_seen_to", TS,
+              comment="latest user_profiles.updated_at read, at most the last audiences computation's time"),
     sa.Column("compared", sa.BigInteger, nullable=False,
-              comment="members whose wanted rows were computed (all members in a full plan)"),
+              comment="members whose wanted rows were computed (in a full plan every member with an id)"),
     schema=SCHEMA,
     comment="What each plan read: the next plan compares only the members changed since the last applied one.",
 )
