@@ -14,9 +14,9 @@ from episerver_assets.defs.crm_refresh.config import RecipientListRefreshConfig
 from episerver_assets.warehouse import WarehouseResource
 from episerver_assets.warehouse.copy_out import copy_out
 
-AWKWARD = [None, "", " ", "  padded  ", "NA", "null", "NULL", "N/A", "nan", "#N/A", "00123", "1e5", "true",
-           'say "hi"', '"', '""', "a,b", "a;b", "line\nbreak", "cr\rlf\r\n", "\ttab", "back\\slash", "\\.",
-           "\\N", "Zürich – ünïcødé 😀", "end\n", "x" * 5000]
+AWKWARD = ["\ufeffbom@example.com", None, "", " ", "  padded  ", "NA", "null", "NULL", "N/A", "nan", "#N/A",
+           "00123", "1e5", "true", 'say "hi"', '"', '""', "a,b", "a;b", "line\nbreak", "cr\rlf\r\n", "\ttab",
+           "back\\slash", "\\.", "\\N", "Zürich – ünïcødé 😀", "end\n", "x" * 5000]
 
 
 def test_copy_out_returns_every_value_as_a_cursor_does(postgres_url):
@@ -25,10 +25,11 @@ def test_copy_out_returns_every_value_as_a_cursor_does(postgres_url):
         connection.execute(sa.text("CREATE TEMPORARY TABLE awkward (n BIGINT, value TEXT)"))
         connection.execute(sa.text("INSERT INTO awkward VALUES (:n, :value)"),
                            [{"n": None if i == 3 else i - 2 ** 40, "value": v} for i, v in enumerate(AWKWARD)])
-        sql = "SELECT n, value FROM awkward ORDER BY value NULLS FIRST, n"
+        # The data starts with U+FEFF: the first value of the first row.
+        sql = "SELECT value, n FROM awkward ORDER BY n NULLS LAST"
         expected = [tuple(row) for row in connection.execute(sa.text(sql)).all()]
-        table = copy_out(connection.connection.driver_connection, sql, {"n": pa.int64(), "value": pa.large_string()})
-    assert list(zip(table.column("n").to_pylist(), table.column("value").to_pylist())) == expected
+        table = copy_out(connection.connection.driver_connection, sql, {"value": pa.large_string(), "n": pa.int64()})
+    assert list(zip(table.column("value").to_pylist(), table.column("n").to_pylist())) == expected
     assert len(expected) == len(AWKWARD)
 
 
