@@ -52,3 +52,28 @@ def test_a_failed_apply_puts_the_settings_back_and_its_own_error_comes_out(tmp_p
             assert _settings(warehouse)["threads"] == APPLY_SETTINGS["threads"] != before["threads"]
             raise RuntimeError("the apply failed")
         assert _settings(warehouse) == before
+
+
+def test_settings_that_could_not_be_put_back_are_put_back_when_the_next_apply_ends(tmp_path: Path, monkeypatch):
+    from episerver_assets.defs.exports import apply_duckdb
+
+    warehouse = WarehouseResource(url=f"duckdb:///{tmp_path / 'warehouse.duckdb'}")
+    with warehouse.session():
+        with warehouse.begin() as connection:
+            connection.execute(sa.text("SET threads = 3"))
+        before = _settings(warehouse)
+        real_set = apply_duckdb._set
+
+        def failing_restore(connection, settings):
+            if settings is not APPLY_SETTINGS:
+                raise sa.exc.OperationalError("SET", {}, RuntimeError("the database went away"))
+            real_set(connection, settings)
+
+        monkeypatch.setattr(apply_duckdb, "_set", failing_restore)
+        with pytest.raises(sa.exc.OperationalError), duckdb_apply_settings(warehouse):
+            pass
+        assert _settings(warehouse)["threads"] == APPLY_SETTINGS["threads"]  # left as the apply set them
+        monkeypatch.setattr(apply_duckdb, "_set", real_set)
+        with duckdb_apply_settings(warehouse):
+            assert _settings(warehouse)["threads"] == APPLY_SETTINGS["threads"]
+        assert _settings(warehouse) == before  # the next apply did not take the apply's settings for the own

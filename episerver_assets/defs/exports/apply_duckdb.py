@@ -33,7 +33,8 @@ class _DuckDbApplySettings:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._applies: dict[str, tuple[int, dict[str, str]]] = {}
-        """Per database file: the applies running on it, and its settings from before the first."""
+        """Per database file: the applies running on it, and its settings from before the first (kept with
+        no apply running when they could not be put back)."""
 
     @contextmanager
     def __call__(self, warehouse: WarehouseResource) -> Iterator[None]:
@@ -54,22 +55,27 @@ class _DuckDbApplySettings:
 
     def _enter(self, warehouse: WarehouseResource, database: str) -> None:
         with self._lock:
-            applies, before = self._applies.get(database, (0, {}))
+            applies, before = self._applies.get(database, (0, None))
             if not applies:
                 with warehouse.begin() as connection:
-                    before = {name: connection.execute(sa.text("SELECT current_setting(:name)"), {"name": name})
-                              .scalar_one() for name in APPLY_SETTINGS}
+                    # Settings left by a failed restore are not the database's own: the ones kept are.
+                    if before is None:
+                        before = {name: connection.execute(sa.text("SELECT current_setting(:name)"),
+                                                           {"name": name}).scalar_one() for name in APPLY_SETTINGS}
+                        self._applies[database] = (0, before)  # kept even if a SET below fails half-way
                     _set(connection, APPLY_SETTINGS)
             self._applies[database] = (applies + 1, before)
 
     def _exit(self, warehouse: WarehouseResource, database: str) -> None:
         with self._lock:
-            applies, before = self._applies.pop(database)
+            applies, before = self._applies[database]
             if applies > 1:
                 self._applies[database] = (applies - 1, before)
                 return
+            self._applies[database] = (0, before)  # if putting them back fails, the next apply's end does it
             with warehouse.begin() as connection:
                 _set(connection, before)
+            del self._applies[database]
             try:
                 with warehouse.begin() as connection:
                     connection.execute(sa.text("CHECKPOINT"))
