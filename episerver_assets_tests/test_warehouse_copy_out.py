@@ -12,6 +12,7 @@ from episerver_assets.defs.crm.contacts import contacts
 from episerver_assets.defs.crm_refresh import selection
 from episerver_assets.defs.crm_refresh.config import RecipientListRefreshConfig
 from episerver_assets.warehouse import WarehouseResource
+from episerver_assets.warehouse.arrow_reads import literal_sql
 from episerver_assets.warehouse.copy_out import copy_out
 
 AWKWARD = ["\ufeffbom@example.com", None, "", " ", "  padded  ", "NA", "null", "NULL", "N/A", "nan", "#N/A",
@@ -52,8 +53,7 @@ def test_the_crm_selection_reads_the_same_columns_through_copy_and_through_a_cur
     query = selection._query(RecipientListRefreshConfig(recipient_list_id=1, optin_id=7))
     with warehouse.begin() as connection:
         copied = {name: values.to_pylist() for name, values in selection._read_columns(connection, query).items()}
-        sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-        fetched = selection._fetched(connection.connection.driver_connection, sql)
+        fetched = selection._fetched(connection.connection.driver_connection, literal_sql(connection, query))
     assert copied == fetched
     assert sorted(copied["first_name"], key=repr) == sorted(AWKWARD, key=repr)
 

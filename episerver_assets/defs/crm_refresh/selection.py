@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from ...campaign.soap.add_all3 import RecipientColumns
 from ...warehouse import WarehouseResource
+from ...warehouse.arrow_reads import duckdb_arrow, literal_sql
 from ...warehouse.arrow_sequence import ArrowSequence
 from ...warehouse.copy_out import arrow_type_of, copy_out
 from ..crm.contacts import ENTITY_TYPES, contacts
@@ -91,15 +92,14 @@ def _fetched(driver_connection, sql: str) -> dict[str, list]:
 def _read_columns(connection: sa.Connection, query: sa.Select) -> dict[str, pa.ChunkedArray | list]:
     """The query's result by column: Arrow from DuckDB, and from PostgreSQL through COPY as CSV when every
     column arrives exactly that way (`copy_out`); else lists of the cursor's values."""
-    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    driver = connection.connection.driver_connection
-    types = {column.name: arrow_type_of(column) for column in query.selected_columns}
     if connection.dialect.name == "duckdb":
-        table = driver.sql(sql).to_arrow_table()
-    elif all(types.values()):
-        table = copy_out(driver, sql, types)
+        table = duckdb_arrow(connection, query)
     else:
-        return _fetched(driver, sql)
+        types = {column.name: arrow_type_of(column) for column in query.selected_columns}
+        driver, sql = connection.connection.driver_connection, literal_sql(connection, query)
+        if not all(types.values()):
+            return _fetched(driver, sql)
+        table = copy_out(driver, sql, types)
     return {name: table.column(name) for name in table.column_names}
 
 

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
+from ...warehouse.arrow_reads import duckdb_arrow
 from .apply_record import Earlier, earlier_state, tables_with_rows_of
 from .apply_send import PlannedRow
 from .config import Export
@@ -40,14 +41,12 @@ def rows(connection: sa.Connection, export: Export, plan_id: str, action: str, w
              .where(plan_rows.c.plan_id == plan_id, plan_rows.c.export == export.name, plan_rows.c.action == action,
                     where, *_in_range(plan_rows, after, last))
              .order_by(plan_rows.c.recipient_id).limit(limit))
-    driver = connection.connection.driver_connection
     if connection.dialect.name == "duckdb":
-        sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-        table = driver.sql(sql).to_arrow_table()
+        table = duckdb_arrow(connection, query)
         ids, emails, payloads = (table.column(index).to_pylist() for index in range(3))
         return list(map(PlannedRow, ids, emails, repeat(action), payloads))
     compiled = query.compile(dialect=connection.dialect)
-    with driver.cursor() as cursor:
+    with connection.connection.driver_connection.cursor() as cursor:
         cursor.execute(str(compiled), compiled.construct_params())
         return [PlannedRow(recipient_id, email, action, payload) for recipient_id, email, payload in cursor.fetchall()]
 
